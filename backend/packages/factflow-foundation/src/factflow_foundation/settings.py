@@ -1,0 +1,85 @@
+"""One settings object for the whole process (environment prefix ``FACTFLOW_``).
+
+Built once in a composition root (the server's lifespan, the CLI's demo, a
+test fixture) and passed down; nothing reads the environment at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["FactFlowSettings"]
+
+
+class FactFlowSettings(BaseSettings):
+    """Process-wide configuration.
+
+    Every field can be set from the environment with the ``FACTFLOW_`` prefix,
+    e.g. ``FACTFLOW_DATABASE_URL=postgresql+asyncpg://…`` or
+    ``FACTFLOW_DATA_DIR=/var/lib/factflow``.  Mappings take JSON
+    (``FACTFLOW_ROUTES='{"extract": "facts.extract"}'``).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="FACTFLOW_", extra="ignore")
+
+    data_dir: Path = Field(
+        default_factory=lambda: Path.home() / ".factflow",
+        description="Directory for the embedded SQLite database and local storage.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy async URL; default is a SQLite file in data_dir.",
+    )
+    storage_dir: Path | None = Field(
+        default=None, description="Root of the local storage backend; default data_dir/storage."
+    )
+    queue_prefix: str = Field(
+        default="factflow", description="Prefix of queue names in the default route directory."
+    )
+    routes: dict[str, str] = Field(
+        default_factory=dict,
+        description="Global route directory overrides: route name -> queue name.",
+    )
+    max_running_executions: int = Field(default=100, ge=1)
+    heartbeat_interval: float = Field(default=2.0, gt=0, description="Seconds between renewals.")
+    heartbeat_timeout: float = Field(
+        default=10.0, gt=0, description="A run whose owner stayed silent this long is interrupted."
+    )
+    shutdown_grace: float = Field(default=10.0, ge=0)
+    cancel_grace: float = Field(
+        default=5.0, ge=0, description="Seconds in-flight processors may finish after a cancel."
+    )
+    lineage_batch_size: int = Field(default=1000, ge=1)
+    lineage_flush_interval: float = Field(default=0.25, gt=0)
+    progress_interval: float = Field(
+        default=0.25, gt=0, description="Minimum seconds between coalesced progress events."
+    )
+    max_failure_events: int = Field(
+        default=50, ge=0, description="Message-failure events per execution before only counting."
+    )
+    allow_import_paths: bool = Field(
+        default=False,
+        description="Let configs name processors as 'module:attr' import paths.",
+    )
+    api_token: str | None = Field(default=None, repr=False)
+    sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
+
+    @field_validator("data_dir", "storage_dir")
+    @classmethod
+    def _expand(cls, value: Path | None) -> Path | None:
+        return value.expanduser() if value is not None else None
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL in effect (the SQLite default when none is set)."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'factflow.db'}"
+
+    @property
+    def resolved_storage_dir(self) -> Path:
+        """The storage root in effect."""
+        return self.storage_dir if self.storage_dir is not None else self.data_dir / "storage"

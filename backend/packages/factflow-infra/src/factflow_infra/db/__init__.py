@@ -1,0 +1,26 @@
+"""Database access: engines, transactions, the schema and migrations."""
+
+from factflow_infra.db.database import Database, normalise_url
+from factflow_infra.db.migrations import current_revision, head_revision, upgrade_to_head
+from factflow_infra.db.schema import (
+    execution_events,
+    lineage_records,
+    metadata,
+    pipeline_configs,
+    pipeline_executions,
+    storage_objects,
+)
+
+__all__ = [
+    "Database",
+    "current_revision",
+    "execution_events",
+    "head_revision",
+    "lineage_records",
+    "metadata",
+    "normalise_url",
+    "pipeline_configs",
+    "pipeline_executions",
+    "storage_objects",
+    "upgrade_to_head",
+]

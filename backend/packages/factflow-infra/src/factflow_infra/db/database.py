@@ -1,0 +1,180 @@
+"""Async database access for SQLite (embedded default) and PostgreSQL.
+
+``Database`` is built in a composition root and passed down; constructing it
+does no I/O.  Two entry points:
+
+* ``async with db.transaction() as conn`` - a write transaction.  On SQLite it
+  is serialised by a process-wide lock and opened with ``BEGIN IMMEDIATE`` (plus
+  a busy timeout for other processes), so load never surfaces as "database is
+  locked".  On PostgreSQL it is an ordinary transaction from the pool.
+* ``async with db.connect() as conn`` - a read-only unit (a deferred
+  transaction on SQLite, which WAL lets run beside the writer).
+
+Repositories take the ``AsyncConnection``; the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from factflow_foundation import FactFlowSettings, InfrastructureError
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+__all__ = ["Database", "normalise_url"]
+
+
+def normalise_url(url: str) -> str:
+    """Accept plain ``sqlite:///`` / ``postgresql://`` URLs and pick the async driver."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite" and parsed.drivername != "sqlite+aiosqlite":
+        parsed = parsed.set(drivername="sqlite+aiosqlite")
+    elif backend == "postgresql" and parsed.drivername != "postgresql+asyncpg":
+        parsed = parsed.set(drivername="postgresql+asyncpg")
+    elif backend not in ("sqlite", "postgresql"):
+        raise InfrastructureError(
+            f"unsupported database URL scheme {parsed.drivername!r}: "
+            "use sqlite:///path/to/file.db or postgresql://user@host/dbname"
+        )
+    return parsed.render_as_string(hide_password=False)
+
+
+class Database:
+    """Engines, connections and transactions for one database URL."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        busy_timeout_ms: int = 30_000,
+        pool_size: int = 10,
+    ) -> None:
+        self.url = normalise_url(url)
+        self.dialect: str = make_url(self.url).get_backend_name()
+        self._write_lock = asyncio.Lock()
+        if self.is_sqlite:
+            self._prepare_sqlite_dir()
+            # One writer connection, serialised; readers get their own pool.
+            self._writer = create_async_engine(self.url, echo=echo, pool_size=1, max_overflow=0)
+            self._reader = create_async_engine(self.url, echo=echo, pool_size=pool_size)
+            _install_sqlite_hooks(self._writer, busy_timeout_ms, immediate=True)
+            _install_sqlite_hooks(self._reader, busy_timeout_ms, immediate=False)
+        else:
+            self._writer = create_async_engine(
+                self.url, echo=echo, pool_size=pool_size, max_overflow=pool_size * 2
+            )
+            self._reader = self._writer
+
+    @classmethod
+    def from_settings(cls, settings: FactFlowSettings, *, echo: bool = False) -> Database:
+        return cls(
+            settings.resolved_database_url,
+            echo=echo,
+            busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+        )
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.dialect == "postgresql"
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The engine writes go through (the only one on PostgreSQL)."""
+        return self._writer
+
+    @property
+    def engines(self) -> tuple[AsyncEngine, ...]:
+        return (self._writer,) if self._reader is self._writer else (self._writer, self._reader)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction: committed on success, rolled back on any error."""
+        if self.is_sqlite:
+            async with self._write_lock, _checkout(self._writer) as conn, conn.begin():
+                yield conn
+        else:
+            async with _checkout(self._writer) as conn, conn.begin():
+                yield conn
+
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator[AsyncConnection]:
+        """A read unit; nothing it does is committed."""
+        async with _checkout(self._reader) as conn:
+            try:
+                yield conn
+            finally:
+                if conn.in_transaction():
+                    await conn.rollback()
+
+    async def ping(self) -> None:
+        """Raise ``InfrastructureError`` unless the database answers."""
+        from sqlalchemy import text
+
+        async with self.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        for engine in self.engines:
+            await engine.dispose()
+
+    def _prepare_sqlite_dir(self) -> None:
+        database = make_url(self.url).database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            from pathlib import Path
+
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+    def __repr__(self) -> str:
+        return f"Database({make_url(self.url).render_as_string(hide_password=True)!r})"
+
+
+def _install_sqlite_hooks(engine: AsyncEngine, busy_timeout_ms: int, *, immediate: bool) -> None:
+    """Take over transaction control from pysqlite (SQLAlchemy's documented recipe).
+
+    pysqlite defers BEGIN until the first write, which breaks read-then-write
+    transactions; we switch its implicit handling off and emit BEGIN ourselves.
+    """
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    begin_sql = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql(begin_sql)
+
+
+@asynccontextmanager
+async def _checkout(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A pooled connection; failing to get one is one clear ``InfrastructureError``."""
+    try:
+        conn = await engine.connect()
+    except (OSError, DBAPIError) as exc:
+        reason = getattr(exc, "orig", None) or exc
+        raise InfrastructureError(
+            f"database unreachable ({engine.url.render_as_string(hide_password=True)}): {reason}"
+        ) from exc
+    try:
+        yield conn
+    finally:
+        await conn.close()

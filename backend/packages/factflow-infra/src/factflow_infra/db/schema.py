@@ -1,0 +1,165 @@
+"""The one FactFlow schema (SQLAlchemy Core), shared by every tier above infra.
+
+Tables (DESIGN §3): ``pipeline_configs``, ``pipeline_executions``,
+``lineage_records``, ``storage_objects`` and ``execution_events``.  Alembic
+migrations under ``factflow_infra/migrations`` create exactly this; a test
+proves autogenerate finds no difference.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+from factflow_infra.db.types import JSONType, UTCDateTime
+
+__all__ = [
+    "execution_events",
+    "lineage_records",
+    "metadata",
+    "pipeline_configs",
+    "pipeline_executions",
+    "storage_objects",
+]
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# SQLite has no BIGINT autoincrement; INTEGER PRIMARY KEY is its rowid alias.
+_BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+pipeline_configs = Table(
+    "pipeline_configs",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("definition", JSONType, nullable=False),
+    Column("checksum", String(64), nullable=False),
+    Column("description", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("archived_at", UTCDateTime, nullable=True),
+    UniqueConstraint("name", "version"),
+)
+
+pipeline_executions = Table(
+    "pipeline_executions",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column(
+        "config_id",
+        String(36),
+        ForeignKey("pipeline_configs.id", ondelete="SET NULL"),
+        nullable=True,
+    ),
+    Column("config_name", String(200), nullable=False),
+    Column("config_version", Integer, nullable=True),
+    Column("config_snapshot", JSONType, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("replay_source", JSONType, nullable=True),
+    Column(
+        "parent_execution_id",
+        String(36),
+        ForeignKey("pipeline_executions.id", ondelete="SET NULL"),
+        nullable=True,
+    ),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("started_at", UTCDateTime, nullable=True),
+    Column("finished_at", UTCDateTime, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("stats", JSONType, nullable=True),
+    Column("owner", String(100), nullable=True),
+    Column("heartbeat_at", UTCDateTime, nullable=True),
+    Column("labels", JSONType, nullable=False, server_default=text("'{}'")),
+    Column("last_event_seq", Integer, nullable=False, server_default=text("0")),
+    # B-tree indexes are walked backwards for ORDER BY created_at DESC, id DESC.
+    Index("ix_pipeline_executions_created_at_id", "created_at", "id"),
+    Index("ix_pipeline_executions_status_created_at_id", "status", "created_at", "id"),
+    Index("ix_pipeline_executions_config_name_created_at_id", "config_name", "created_at", "id"),
+    Index("ix_pipeline_executions_parent_execution_id", "parent_execution_id"),
+)
+
+lineage_records = Table(
+    "lineage_records",
+    metadata,
+    Column("id", _BigId, primary_key=True, autoincrement=True),
+    Column(
+        "execution_id",
+        String(36),
+        ForeignKey("pipeline_executions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("message_id", String(36), nullable=False),
+    Column("parent_message_id", String(36), nullable=True),
+    Column("origin_message_id", String(36), nullable=False),
+    Column("route", String(200), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("started_at", UTCDateTime, nullable=True),
+    Column("finished_at", UTCDateTime, nullable=False),
+    Column("duration_ms", Float, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("outputs", Integer, nullable=False, server_default=text("0")),
+    Column("payload", JSONType, nullable=True),
+    Column("payload_ref", String(1024), nullable=True),
+    Index("ix_lineage_records_execution_id_route_status", "execution_id", "route", "status"),
+    Index("ix_lineage_records_execution_id_message_id", "execution_id", "message_id"),
+    Index("ix_lineage_records_execution_id_parent_message_id", "execution_id", "parent_message_id"),
+)
+
+storage_objects = Table(
+    "storage_objects",
+    metadata,
+    Column("id", _BigId, primary_key=True, autoincrement=True),
+    Column(
+        "execution_id",
+        String(36),
+        ForeignKey("pipeline_executions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("key", String(1024), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("checksum", String(64), nullable=False),
+    Column("content_type", String(200), nullable=False),
+    Column("route", String(200), nullable=True),
+    Column("message_id", String(36), nullable=True),
+    Column("written_at", UTCDateTime, nullable=False),
+    UniqueConstraint("execution_id", "key"),
+)
+
+execution_events = Table(
+    "execution_events",
+    metadata,
+    Column(
+        "execution_id",
+        String(36),
+        ForeignKey("pipeline_executions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("seq", Integer, nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("data", JSONType, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("execution_id", "seq"),
+)

@@ -1,0 +1,251 @@
+"""Interfaces between the tiers (``typing.Protocol``; implementations live elsewhere).
+
+Who implements what:
+
+* ``QueueBackend`` / ``MessageQueue`` - ``factflow_infra.queues`` (in-memory).
+* ``StorageBackend`` - ``factflow_infra.storage`` (local filesystem);
+  ``ExecutionStorage`` is the per-execution view processors write through.
+* ``EventBus`` / ``Subscription`` - ``factflow_infra.bus``.
+* ``LineageSink`` - ``factflow_lineage.LineageRecorder``.
+* ``Processor`` / ``Adapter`` - ``factflow_engine`` built-ins and third parties.
+* ``OrchestratorCallback`` - ``factflow_execution.ExecutionStatusCallbackAdapter``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Mapping
+from typing import Any, Protocol, runtime_checkable
+
+from factflow_protocols.values import (
+    LineageEntry,
+    Message,
+    MessageFailure,
+    ProgressSnapshot,
+    RouteProgress,
+    RunOutcome,
+    StoredObject,
+)
+
+__all__ = [
+    "OVERFLOW",
+    "Adapter",
+    "AdapterContext",
+    "BusOverflow",
+    "EventBus",
+    "ExecutionStorage",
+    "LineageSink",
+    "MessageQueue",
+    "OrchestratorCallback",
+    "Processor",
+    "ProcessorContext",
+    "QueueBackend",
+    "StorageBackend",
+    "StorageObserver",
+    "Subscription",
+]
+
+
+# --- queues -----------------------------------------------------------------
+
+
+class MessageQueue(Protocol):
+    """One named queue of one execution."""
+
+    @property
+    def name(self) -> str: ...
+
+    async def put(self, message: Message) -> None:
+        """Enqueue; may wait when the backend applies back-pressure."""
+
+    async def get(self) -> Message:
+        """Wait for and remove the next message (cancellable)."""
+        ...
+
+    async def drain(self) -> list[Message]:
+        """Remove and return every queued message at once (used on cancel)."""
+        ...
+
+    def qsize(self) -> int: ...
+
+
+class QueueBackend(Protocol):
+    """Where route queues live.  Queue names come from the route directory."""
+
+    def open(self, execution_id: str, name: str) -> MessageQueue:
+        """The queue ``name`` scoped to ``execution_id`` (created on first use)."""
+        ...
+
+    async def release(self, execution_id: str) -> None:
+        """Forget every queue of an execution (after it finished)."""
+
+
+# --- storage ----------------------------------------------------------------
+
+
+class StorageBackend(Protocol):
+    """Raw object storage addressed by validated relative paths."""
+
+    async def write(self, path: str, data: bytes) -> str:
+        """Store ``data`` atomically at ``path``; return its location (file path, URL)."""
+        ...
+
+    async def read(self, path: str) -> bytes: ...
+
+    async def delete(self, path: str) -> None: ...
+
+    def locate(self, path: str) -> str:
+        """Human-readable location of ``path`` (no I/O)."""
+        ...
+
+
+class ExecutionStorage(Protocol):
+    """The storage view a processor writes through: one execution's namespace."""
+
+    async def put(
+        self,
+        key: str,
+        data: bytes,
+        *,
+        content_type: str = "application/octet-stream",
+        route: str | None = None,
+        message_id: str | None = None,
+    ) -> StoredObject:
+        """Validate ``key``, store ``data``, record it and announce it."""
+        ...
+
+
+class StorageObserver(Protocol):
+    """Told about every storage write once it is durable and recorded."""
+
+    async def storage_written(self, obj: StoredObject) -> None: ...
+
+
+# --- event bus --------------------------------------------------------------
+
+
+class BusOverflow:
+    """Marker delivered once to a subscriber whose buffer overflowed.
+
+    Notifications are wake-ups, not the record: a consumer that receives it
+    must re-read what it missed from the persisted log by cursor.
+    """
+
+    _instance: BusOverflow | None = None
+
+    def __new__(cls) -> BusOverflow:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "OVERFLOW"
+
+
+OVERFLOW = BusOverflow()
+
+
+class Subscription(Protocol):
+    """A live feed of one topic; close it (or use ``with``) to free it at once."""
+
+    @property
+    def topic(self) -> str: ...
+
+    async def get(self) -> Any:
+        """Next payload published after the subscription began, or ``OVERFLOW``."""
+        ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Subscription: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+
+class EventBus(Protocol):
+    """Topic fan-out.  ``publish`` never blocks: slow subscribers overflow instead."""
+
+    def subscribe(self, topic: str) -> Subscription: ...
+
+    def publish(self, topic: str, payload: Any) -> None: ...
+
+    def subscriber_count(self, topic: str | None = None) -> int: ...
+
+
+# --- lineage ----------------------------------------------------------------
+
+
+class LineageSink(Protocol):
+    """Receives one entry per settled message per route; batches the writes."""
+
+    async def record(self, entry: LineageEntry) -> None:
+        """Buffer ``entry``; waits only when the buffer is over its high-water mark."""
+
+    async def flush(self) -> None:
+        """Return once every entry recorded before the call is durable."""
+
+
+# --- processors and adapters ------------------------------------------------
+
+
+class ProcessorContext(Protocol):
+    """What a processor may see and use while handling one message."""
+
+    @property
+    def execution_id(self) -> str: ...
+
+    @property
+    def route(self) -> str: ...
+
+    @property
+    def params(self) -> Mapping[str, Any]: ...
+
+    @property
+    def storage(self) -> ExecutionStorage: ...
+
+    @property
+    def logger(self) -> logging.Logger: ...
+
+
+class AdapterContext(ProcessorContext, Protocol):
+    """What a source adapter sees (same as a processor, without a message)."""
+
+
+@runtime_checkable
+class Processor(Protocol):
+    """Transforms one message payload.
+
+    Return a payload (passed on), a ``list`` of payloads (fan-out: each goes on
+    separately) or ``None`` (filtered: nothing goes on).  Raising marks the
+    attempt failed; the engine retries per the route's policy.
+    """
+
+    async def process(self, message: Message, ctx: ProcessorContext) -> Any: ...
+
+
+@runtime_checkable
+class Adapter(Protocol):
+    """Produces the payloads that enter a source route."""
+
+    def produce(self, ctx: AdapterContext) -> AsyncIterator[Any]: ...
+
+
+# --- orchestrator callback --------------------------------------------------
+
+
+class OrchestratorCallback(Protocol):
+    """How a ``PipelineOrchestrator`` reports back to whoever owns it.
+
+    ``on_finished`` is called exactly once, after every worker and adapter task
+    has stopped; no method is called after it.
+    """
+
+    async def on_route_started(self, route: str) -> None: ...
+
+    async def on_route_drained(self, route: str, progress: RouteProgress) -> None: ...
+
+    async def on_message_failed(self, failure: MessageFailure) -> None: ...
+
+    async def on_progress(self, progress: ProgressSnapshot) -> None: ...
+
+    async def on_finished(self, outcome: RunOutcome) -> None: ...

@@ -1,0 +1,158 @@
+"""Small value types shared across tiers: messages, lineage entries, progress.
+
+Plain slotted dataclasses: they sit on the hot path of every message, so no
+validation happens here (Pydantic stays at the edges).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, TypeAlias
+
+__all__ = [
+    "LINEAGE_STATUSES",
+    "LineageEntry",
+    "LineageStatus",
+    "Message",
+    "MessageFailure",
+    "ProgressSnapshot",
+    "RouteProgress",
+    "RunOutcome",
+    "RunOutcomeStatus",
+    "StoredObject",
+]
+
+LineageStatus: TypeAlias = Literal["processed", "failed", "filtered", "cancelled"]
+LINEAGE_STATUSES: tuple[LineageStatus, ...] = ("processed", "failed", "filtered", "cancelled")
+
+RunOutcomeStatus: TypeAlias = Literal["completed", "failed", "cancelled"]
+
+
+@dataclass(slots=True)
+class Message:
+    """One unit of work addressed to one route of one execution.
+
+    ``origin_id`` is the id of the root message this one descends from (its own
+    id for a root); it survives replays, so lineage can always be traced back to
+    what first entered the pipeline.  ``attempt`` counts processing attempts
+    made so far at ``route``.
+    """
+
+    id: str
+    execution_id: str
+    route: str
+    payload: Any
+    origin_id: str
+    parent_id: str | None = None
+    attempt: int = 0
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True, frozen=True)
+class LineageEntry:
+    """The settled outcome of one message at one route (one ``lineage_records`` row)."""
+
+    execution_id: str
+    message_id: str
+    parent_message_id: str | None
+    origin_message_id: str
+    route: str
+    status: LineageStatus
+    attempt: int
+    started_at: datetime | None
+    finished_at: datetime
+    error: str | None
+    payload: Any
+    outputs: int = 0
+
+
+@dataclass(slots=True, frozen=True)
+class StoredObject:
+    """Metadata of one object written to storage by an execution."""
+
+    execution_id: str
+    key: str
+    size: int
+    checksum: str
+    content_type: str
+    route: str | None
+    message_id: str | None
+    written_at: datetime
+    location: str
+
+
+@dataclass(slots=True, frozen=True)
+class MessageFailure:
+    """A message that failed at a route after exhausting its retries."""
+
+    execution_id: str
+    route: str
+    message_id: str
+    origin_message_id: str
+    attempt: int
+    error: str
+
+
+@dataclass(slots=True)
+class RouteProgress:
+    """Live counters of one route.  ``received`` counts messages enqueued for it."""
+
+    received: int = 0
+    processed: int = 0
+    failed: int = 0
+    filtered: int = 0
+    cancelled: int = 0
+    emitted: int = 0
+
+    @property
+    def settled(self) -> int:
+        return self.processed + self.failed + self.filtered + self.cancelled
+
+    @property
+    def in_flight(self) -> int:
+        return self.received - self.settled
+
+    def copy(self) -> RouteProgress:
+        return RouteProgress(
+            self.received, self.processed, self.failed, self.filtered, self.cancelled, self.emitted
+        )
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "received": self.received,
+            "processed": self.processed,
+            "failed": self.failed,
+            "filtered": self.filtered,
+            "cancelled": self.cancelled,
+            "in_flight": self.in_flight,
+            "emitted": self.emitted,
+        }
+
+
+@dataclass(slots=True, frozen=True)
+class ProgressSnapshot:
+    """Counters of every route at one moment, plus which routes have drained."""
+
+    routes: dict[str, RouteProgress]
+    drained_routes: frozenset[str] = frozenset()
+
+    def totals(self) -> RouteProgress:
+        total = RouteProgress()
+        for p in self.routes.values():
+            total.received += p.received
+            total.processed += p.processed
+            total.failed += p.failed
+            total.filtered += p.filtered
+            total.cancelled += p.cancelled
+            total.emitted += p.emitted
+        return total
+
+
+@dataclass(slots=True, frozen=True)
+class RunOutcome:
+    """How an orchestrator run ended, reported once after every task has stopped."""
+
+    status: RunOutcomeStatus
+    progress: ProgressSnapshot
+    error: str | None = None

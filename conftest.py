@@ -1,0 +1,3 @@
+"""Repository-wide pytest setup: the shared database fixtures."""
+
+pytest_plugins = ["factflow_infra.testing.pytest_plugin"]
