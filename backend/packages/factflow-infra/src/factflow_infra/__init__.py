@@ -3,12 +3,24 @@
 from factflow_infra.bus import InProcessEventBus, InProcessSubscription
 from factflow_infra.db import Database, upgrade_to_head
 from factflow_infra.queues import InMemoryQueue, InMemoryQueueBackend
+from factflow_infra.storage import (
+    BusStorageObserver,
+    ExecutionStorageService,
+    InvalidStorageKeyError,
+    LocalFileStorage,
+    validate_key,
+)
 
 __all__ = [
+    "BusStorageObserver",
     "Database",
+    "ExecutionStorageService",
     "InMemoryQueue",
     "InMemoryQueueBackend",
     "InProcessEventBus",
     "InProcessSubscription",
+    "InvalidStorageKeyError",
+    "LocalFileStorage",
     "upgrade_to_head",
+    "validate_key",
 ]

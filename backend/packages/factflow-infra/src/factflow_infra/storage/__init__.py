@@ -1,0 +1,47 @@
+"""Object storage: key validation, the local-filesystem backend, per-execution service.
+
+* ``validate_key`` / ``InvalidStorageKeyError`` - the one gate every key passes.
+* ``LocalFileStorage`` - ``StorageBackend`` over a directory (atomic writes).
+* ``ExecutionStorageService`` - ``ExecutionStorage`` for one execution: bytes in
+  a backend, a ``storage_objects`` row each, an observer told of every write.
+* ``BusStorageObserver`` - the default observer: publishes on ``storage:<id>``.
+* ``list_storage_objects`` / ``storage_totals`` - repository-style queries.
+"""
+
+from factflow_infra.storage.keys import (
+    MAX_KEY_LENGTH,
+    MAX_SEGMENT_BYTES,
+    InvalidStorageKeyError,
+    validate_key,
+)
+from factflow_infra.storage.local import LocalFileStorage
+from factflow_infra.storage.queries import (
+    StorageObjectRecord,
+    StorageTotals,
+    delete_storage_object,
+    list_storage_objects,
+    storage_totals,
+    upsert_storage_object,
+)
+from factflow_infra.storage.service import (
+    BusStorageObserver,
+    ExecutionStorageService,
+    storage_topic,
+)
+
+__all__ = [
+    "MAX_KEY_LENGTH",
+    "MAX_SEGMENT_BYTES",
+    "BusStorageObserver",
+    "ExecutionStorageService",
+    "InvalidStorageKeyError",
+    "LocalFileStorage",
+    "StorageObjectRecord",
+    "StorageTotals",
+    "delete_storage_object",
+    "list_storage_objects",
+    "storage_topic",
+    "storage_totals",
+    "upsert_storage_object",
+    "validate_key",
+]

@@ -1,0 +1,150 @@
+"""Local-filesystem storage backend (the embedded default).
+
+Objects are plain files under one root directory.  Writes are atomic (a temp
+file in the target's directory, fsync, ``os.replace``, then an fsync of the
+directory), so a reader sees the old object or the new one, never a torn one.
+Every path is validated with ``validate_key`` and, because a valid key can
+still walk out through a symbolic link planted under the root, resolved and
+checked against the resolved root before any file is created or read.  All
+file I/O runs in a worker thread (``asyncio.to_thread``), off the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+from factflow_foundation import InfrastructureError, NotFoundError
+
+from factflow_infra.storage.keys import InvalidStorageKeyError, validate_key
+
+__all__ = ["LocalFileStorage"]
+
+
+class LocalFileStorage:
+    """``StorageBackend`` over a directory: ``root/<key>`` is one object.
+
+    Constructing it does no I/O; the root is created on the first write.
+    Deleting a missing object is a no-op.
+    """
+
+    def __init__(self, root: Path | str) -> None:
+        # abspath, not resolve(): no filesystem access in a constructor.
+        self._root = Path(os.path.abspath(Path(root).expanduser()))
+
+    @property
+    def root(self) -> Path:
+        """The (absolute, unresolved) root directory."""
+        return self._root
+
+    def locate(self, path: str) -> str:
+        """The absolute file path ``path`` is (or would be) stored at; no I/O."""
+        return str(self._root / validate_key(path))
+
+    async def write(self, path: str, data: bytes) -> str:
+        """Atomically store ``data`` at ``path``; return the absolute file path."""
+        validate_key(path)
+        return await asyncio.to_thread(self._write_sync, path, bytes(data))
+
+    async def read(self, path: str) -> bytes:
+        """The bytes stored at ``path``; ``NotFoundError`` when there are none."""
+        validate_key(path)
+        return await asyncio.to_thread(self._read_sync, path)
+
+    async def delete(self, path: str) -> None:
+        """Remove the object at ``path`` (no error when it does not exist)."""
+        validate_key(path)
+        await asyncio.to_thread(self._delete_sync, path)
+
+    # --- blocking halves, run in a worker thread ---------------------------
+
+    def _contained(self, path: str, *, create_root: bool) -> Path:
+        """``root/path`` with every symlink resolved, proven to stay under root."""
+        if create_root:
+            try:
+                self._root.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise InfrastructureError(
+                    f"cannot create storage root {str(self._root)!r}: {exc}"
+                ) from exc
+        root = self._root.resolve()
+        target = (root / path).resolve()
+        if target == root or not target.is_relative_to(root):
+            raise InvalidStorageKeyError(
+                path,
+                f"it resolves to {str(target)!r}, outside the storage root {str(root)!r}"
+                " (through a symbolic link)",
+            )
+        return target
+
+    def _write_sync(self, path: str, data: bytes) -> str:
+        target = self._contained(path, create_root=True)
+        parent = target.parent
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+            # mkdir may have followed a link created since the check; check again.
+            self._contained(path, create_root=False)
+            fd, tmp_name = tempfile.mkstemp(dir=parent, prefix=".factflow-", suffix=".tmp")
+        except OSError as exc:
+            raise InfrastructureError(
+                f"cannot write storage object {path!r} at {str(target)!r}: {exc}"
+            ) from exc
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp_name, target)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp_name)
+            raise InfrastructureError(
+                f"cannot write storage object {path!r} at {str(target)!r}: {exc}"
+            ) from exc
+        _fsync_dir(parent)
+        return str(target)
+
+    def _read_sync(self, path: str) -> bytes:
+        target = self._contained(path, create_root=False)
+        try:
+            return target.read_bytes()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
+            raise NotFoundError(
+                f"storage object {path!r} not found (looked at {str(target)!r})",
+                extra={"key": path},
+            ) from exc
+        except OSError as exc:
+            raise InfrastructureError(
+                f"cannot read storage object {path!r} at {str(target)!r}: {exc}"
+            ) from exc
+
+    def _delete_sync(self, path: str) -> None:
+        target = self._contained(path, create_root=False)
+        try:
+            target.unlink(missing_ok=True)
+        except IsADirectoryError:
+            return
+        except OSError as exc:
+            raise InfrastructureError(
+                f"cannot delete storage object {path!r} at {str(target)!r}: {exc}"
+            ) from exc
+
+    def __repr__(self) -> str:
+        return f"LocalFileStorage({str(self._root)!r})"
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make a rename durable (best effort: some filesystems refuse directory fsync)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -1,0 +1,162 @@
+"""One execution's storage: validated keys, bytes in a backend, a row per object.
+
+``ExecutionStorageService`` is the ``ExecutionStorage`` processors write
+through.  A ``put`` validates the key before anything else, stores the bytes
+under ``<execution_id>/<key>``, upserts the ``storage_objects`` row in its own
+transaction and only then tells the observer.  If the row cannot be written
+the file is removed again (and a previous row of the same key with it), so an
+object is either fully recorded or absent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import hashlib
+
+from factflow_foundation import get_logger, utcnow
+from factflow_protocols import EventBus, StorageBackend, StorageObserver, StoredObject
+
+from factflow_infra.db.database import Database
+from factflow_infra.storage.keys import validate_key
+from factflow_infra.storage.queries import (
+    delete_storage_object,
+    list_storage_objects,
+    upsert_storage_object,
+)
+
+__all__ = ["BusStorageObserver", "ExecutionStorageService", "storage_topic"]
+
+_log = get_logger("factflow.infra.storage")
+
+# Hash big payloads in a thread (hashlib releases the GIL) so the loop stays free.
+_THREAD_HASH_BYTES = 1 << 20
+_LIST_PAGE = 1000
+
+
+def storage_topic(execution_id: str) -> str:
+    """The event-bus topic storage writes of ``execution_id`` are published on."""
+    return f"storage:{execution_id}"
+
+
+class BusStorageObserver:
+    """``StorageObserver`` that publishes each ``StoredObject`` on the event bus."""
+
+    def __init__(self, bus: EventBus) -> None:
+        self._bus = bus
+
+    async def storage_written(self, obj: StoredObject) -> None:
+        """Publish ``obj`` on ``storage:<execution_id>`` (never blocks)."""
+        self._bus.publish(storage_topic(obj.execution_id), obj)
+
+
+class ExecutionStorageService:
+    """``ExecutionStorage`` for one execution: its namespace in one backend."""
+
+    def __init__(
+        self,
+        db: Database,
+        backend: StorageBackend,
+        execution_id: str,
+        observer: StorageObserver | None = None,
+    ) -> None:
+        self._db = db
+        self._backend = backend
+        self._execution_id = execution_id
+        self._observer = observer
+
+    @property
+    def execution_id(self) -> str:
+        return self._execution_id
+
+    def _path(self, key: str) -> str:
+        return f"{self._execution_id}/{key}"
+
+    async def put(
+        self,
+        key: str,
+        data: bytes,
+        *,
+        content_type: str = "application/octet-stream",
+        route: str | None = None,
+        message_id: str | None = None,
+    ) -> StoredObject:
+        """Store ``data`` at ``key``, record it in ``storage_objects``, tell the observer.
+
+        Writing an existing key replaces both the bytes and the row.
+
+        Raises:
+            InvalidStorageKeyError: ``key`` is unsafe; nothing was written.
+            InfrastructureError: the backend failed.
+            sqlalchemy.exc.SQLAlchemyError: the row could not be written (the
+                file was removed again; see the module docstring).
+        """
+        validate_key(key)
+        path = self._path(key)
+        payload = bytes(data)
+        if len(payload) >= _THREAD_HASH_BYTES:
+            checksum = await asyncio.to_thread(_sha256, payload)
+        else:
+            checksum = _sha256(payload)
+        location = await self._backend.write(path, payload)
+        obj = StoredObject(
+            execution_id=self._execution_id,
+            key=key,
+            size=len(payload),
+            checksum=checksum,
+            content_type=content_type,
+            route=route,
+            message_id=message_id,
+            written_at=utcnow(),
+            location=location,
+        )
+        try:
+            async with self._db.transaction() as conn:
+                await upsert_storage_object(conn, obj)
+        except BaseException:
+            # The bytes must not outlive a failed record.  An overwrite that
+            # fails here loses the previous version too (its file was
+            # replaced), so its stale row goes as well.
+            await asyncio.shield(self._discard(key))
+            raise
+        if self._observer is not None:
+            await self._observer.storage_written(obj)
+        return obj
+
+    async def get(self, key: str) -> bytes:
+        """The bytes stored at ``key``; ``NotFoundError`` when there are none."""
+        validate_key(key)
+        return await self._backend.read(self._path(key))
+
+    async def list(self) -> builtins.list[StoredObject]:
+        """Every object of this execution, in first-write order."""
+        objects: builtins.list[StoredObject] = []
+        after: int | None = None
+        async with self._db.connect() as conn:
+            while True:
+                page = await list_storage_objects(
+                    conn, self._execution_id, after_id=after, limit=_LIST_PAGE
+                )
+                objects.extend(
+                    record.to_stored_object(self._backend.locate(self._path(record.key)))
+                    for record in page
+                )
+                if len(page) < _LIST_PAGE:
+                    return objects
+                after = page[-1].id
+
+    async def _discard(self, key: str) -> None:
+        path = self._path(key)
+        try:
+            await self._backend.delete(path)
+        except Exception:
+            _log.exception("could not remove storage object %r after its row failed", path)
+        try:
+            async with self._db.transaction() as conn:
+                await delete_storage_object(conn, self._execution_id, key)
+        except Exception:
+            _log.exception("could not remove a stale storage_objects row for %r", path)
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
