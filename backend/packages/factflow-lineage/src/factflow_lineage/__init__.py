@@ -1,1 +1,52 @@
-"""placeholder"""
+"""FactFlow lineage: one row per message per route, written in batches, queried in bulk.
+
+* ``LineageRecorder`` - the batched ``LineageSink`` (see ``recorder``);
+  ``NullLineageSink`` records nothing (to measure lineage's cost).
+* ``LineageRecord`` - a stored row; ``load_payload`` reads its input payload,
+  inline or spilled to storage.
+* ``factflow_lineage.queries`` - ``route_stats`` / ``execution_totals`` (many
+  executions, one round trip), ``get_record``, ``ancestry``, ``descendants``,
+  ``list_records``, ``select_for_replay``.
+
+Errors: ``LineageFlushError`` (``InfrastructureError``), ``LineageRecorderClosedError``
+(``ConflictError``); queries raise ``NotFoundError`` / ``InvalidInputError``.
+"""
+
+from factflow_lineage.errors import LineageFlushError, LineageRecorderClosedError
+from factflow_lineage.null import NullLineageSink
+from factflow_lineage.queries import (
+    ExecutionTotals,
+    ReplayMode,
+    RouteStats,
+    ancestry,
+    descendants,
+    execution_totals,
+    get_record,
+    list_records,
+    route_stats,
+    select_for_replay,
+)
+from factflow_lineage.recorder import LineageRecorder, RecorderCounters
+from factflow_lineage.records import LineageRecord, load_payload
+from factflow_lineage.writer import spill_key
+
+__all__ = [
+    "ExecutionTotals",
+    "LineageFlushError",
+    "LineageRecord",
+    "LineageRecorder",
+    "LineageRecorderClosedError",
+    "NullLineageSink",
+    "RecorderCounters",
+    "ReplayMode",
+    "RouteStats",
+    "ancestry",
+    "descendants",
+    "execution_totals",
+    "get_record",
+    "list_records",
+    "load_payload",
+    "route_stats",
+    "select_for_replay",
+    "spill_key",
+]
