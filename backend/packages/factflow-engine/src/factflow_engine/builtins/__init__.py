@@ -1,0 +1,1 @@
+"""Built-in processors and adapters (registered as entry points like any plugin)."""

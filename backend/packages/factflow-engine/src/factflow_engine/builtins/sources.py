@@ -1,0 +1,160 @@
+"""Built-in source adapters: ``inline``, ``files`` and ``jsonl``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import IO, Any
+
+from factflow_protocols import AdapterContext
+from pydantic import Field, field_validator
+
+from factflow_engine.builtins.globbing import compile_glob
+from factflow_engine.registry import ComponentOptions
+
+__all__ = ["FilesAdapter", "InlineAdapter", "JsonlAdapter"]
+
+
+class InlineAdapter:
+    """Yields the configured ``items`` one by one, in order (handy for tests and demos)."""
+
+    class Options(ComponentOptions):
+        items: list[Any] = Field(description="The payloads to produce, in order.")
+
+    def __init__(self, options: Options) -> None:
+        self.options = options
+
+    async def produce(self, ctx: AdapterContext) -> AsyncIterator[Any]:
+        for item in self.options.items:
+            yield item
+
+
+class FilesAdapter:
+    """Yields ``{"path", "name", "size", "relative"}`` for each file under ``root``
+    matching ``pattern``, sorted by path.
+
+    ``path`` is absolute; ``relative`` is relative to ``root`` (POSIX form).
+    Hidden files and directories (a name starting with ``.``) are skipped unless
+    ``include_hidden``; ``exclude`` patterns drop matches (and prune whole
+    directories such as ``bench/**``).  A missing ``root`` is an error.
+    """
+
+    class Options(ComponentOptions):
+        root: str = Field(description="Directory to scan (relative to the working directory).")
+        pattern: str = Field(default="**/*", description="Glob over relative paths; ** spans dirs.")
+        exclude: list[str] = Field(default_factory=list, description="Globs of paths to skip.")
+        max_files: int | None = Field(default=None, ge=1, description="Keep the first N by path.")
+        include_hidden: bool = False
+
+        @field_validator("pattern")
+        @classmethod
+        def _relative_pattern(cls, value: str) -> str:
+            if not value or value.startswith("/"):
+                raise ValueError(
+                    f"pattern {value!r} must be a relative glob such as '**/*.md' (the root"
+                    " directory goes in 'root')"
+                )
+            return value
+
+    def __init__(self, options: Options) -> None:
+        self.options = options
+        self._pattern = compile_glob(options.pattern)
+        self._exclude = [compile_glob(p) for p in options.exclude]
+
+    async def produce(self, ctx: AdapterContext) -> AsyncIterator[dict[str, Any]]:
+        for item in await asyncio.to_thread(self._scan):
+            yield item
+
+    def _scan(self) -> list[dict[str, Any]]:
+        root = Path(self.options.root).expanduser()
+        if not root.exists():
+            raise FileNotFoundError(
+                f"files adapter: root directory {self.options.root!r} does not exist"
+                f" (looked for {root.absolute()})"
+            )
+        if not root.is_dir():
+            raise NotADirectoryError(
+                f"files adapter: root {str(root.absolute())!r} is not a directory"
+            )
+        root = root.resolve()
+        found: list[tuple[str, Path]] = []
+        for current, dirnames, filenames in os.walk(root):
+            base = Path(current)
+            rel_dir = base.relative_to(root).as_posix()
+            prefix = "" if rel_dir == "." else rel_dir + "/"
+            dirnames[:] = sorted(d for d in dirnames if self._keep_dir(prefix + d))
+            for name in filenames:
+                rel = prefix + name
+                if not self.options.include_hidden and name.startswith("."):
+                    continue
+                if self._pattern.match(rel) and not self._excluded(rel):
+                    path = base / name
+                    if path.is_file():
+                        found.append((rel, path))
+        found.sort(key=lambda item: item[0])
+        if self.options.max_files is not None:
+            found = found[: self.options.max_files]
+        return [
+            {"path": str(path), "name": path.name, "size": path.stat().st_size, "relative": rel}
+            for rel, path in found
+        ]
+
+    def _keep_dir(self, rel: str) -> bool:
+        if not self.options.include_hidden and rel.rsplit("/", 1)[-1].startswith("."):
+            return False
+        return not self._excluded(rel + "/")
+
+    def _excluded(self, rel: str) -> bool:
+        return any(p.match(rel) for p in self._exclude)
+
+
+class JsonlAdapter:
+    """Yields one payload per non-blank line of a JSON Lines file.
+
+    A line that is not JSON stops the adapter with an error naming ``file:line``.
+    """
+
+    class Options(ComponentOptions):
+        path: str = Field(description="The .jsonl file to read.")
+
+    def __init__(self, options: Options) -> None:
+        self.options = options
+
+    async def produce(self, ctx: AdapterContext) -> AsyncIterator[Any]:
+        path = await asyncio.to_thread(Path(self.options.path).expanduser)
+        try:
+            handle = await asyncio.to_thread(path.open, "r", encoding="utf-8")
+        except FileNotFoundError:
+            raise FileNotFoundError(
+                f"jsonl adapter: file {self.options.path!r} does not exist (looked for"
+                f" {path.absolute()})"
+            ) from None
+        try:
+            lineno = 0
+            while batch := await asyncio.to_thread(_read_lines, handle, 512):
+                for line in batch:
+                    lineno += 1
+                    if not line.strip():
+                        continue
+                    try:
+                        payload = json.loads(line)
+                    except json.JSONDecodeError as exc:
+                        raise ValueError(
+                            f"{path}:{lineno}: not valid JSON ({exc.msg} at column {exc.colno})"
+                        ) from None
+                    yield payload
+        finally:
+            handle.close()
+
+
+def _read_lines(handle: IO[str], count: int) -> list[str]:
+    lines: list[str] = []
+    for _ in range(count):
+        line = handle.readline()
+        if not line:
+            break
+        lines.append(line)
+    return lines

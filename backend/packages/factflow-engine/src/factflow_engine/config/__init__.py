@@ -1,0 +1,1 @@
+"""Pipeline config: schema, parsing with line numbers, static checks, param resolution."""
