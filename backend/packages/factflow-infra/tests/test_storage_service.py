@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from factflow_foundation import InvalidInputError, new_id, utcnow
+from factflow_foundation import InfrastructureError, InvalidInputError, new_id, utcnow
 from factflow_infra import InProcessEventBus
 from factflow_infra.db import Database, pipeline_executions, storage_objects
 from factflow_infra.storage import (
@@ -23,8 +25,7 @@ from factflow_infra.storage import (
     validate_key,
 )
 from factflow_protocols import StoredObject
-from sqlalchemy import event, func, insert, select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import event, func, insert, select, text
 
 # (key, what the error must say)
 REJECTED_KEYS: list[tuple[str, str]] = [
@@ -193,22 +194,74 @@ async def test_failed_row_removes_the_file(db: Database, tmp_path: Path) -> None
     # No pipeline_executions row: the foreign key rejects the storage row.
     observer = RecordingObserver()
     storage = ExecutionStorageService(db, LocalFileStorage(tmp_path / "store"), new_id(), observer)
-    with pytest.raises(DBAPIError):
+    with pytest.raises(InfrastructureError, match=r"could not record storage object 'orphan\.bin'"):
         await storage.put("orphan.bin", b"x")
     assert files(tmp_path / "store") == []
     assert await rows(db) == []
     assert observer.seen == []
 
 
-@pytest.mark.dialect("postgresql")
+@asynccontextmanager
+async def updates_rejected(db: Database) -> AsyncIterator[None]:
+    """A real trigger that makes every UPDATE of storage_objects fail, meanwhile."""
+    async with db.transaction() as conn:
+        if db.is_postgres:
+            await conn.execute(
+                text(
+                    "CREATE FUNCTION test_reject_update() RETURNS trigger AS $$ "
+                    "BEGIN RAISE EXCEPTION 'update rejected by test'; END $$ LANGUAGE plpgsql"
+                )
+            )
+            await conn.execute(
+                text(
+                    "CREATE TRIGGER test_reject_update BEFORE UPDATE ON storage_objects "
+                    "FOR EACH ROW EXECUTE FUNCTION test_reject_update()"
+                )
+            )
+        else:
+            await conn.execute(
+                text(
+                    "CREATE TRIGGER test_reject_update BEFORE UPDATE ON storage_objects "
+                    "BEGIN SELECT RAISE(ABORT, 'update rejected by test'); END"
+                )
+            )
+    try:
+        yield
+    finally:
+        async with db.transaction() as conn:
+            await conn.execute(
+                text(
+                    "DROP TRIGGER test_reject_update"
+                    + (" ON storage_objects" if db.is_postgres else "")
+                )
+            )
+            if db.is_postgres:
+                await conn.execute(text("DROP FUNCTION test_reject_update()"))
+
+
 async def test_failed_overwrite_leaves_neither_file_nor_stale_row(
     db: Database, tmp_path: Path
 ) -> None:
     execution_id = await make_execution(db)
+    observer = RecordingObserver()
+    storage = ExecutionStorageService(
+        db, LocalFileStorage(tmp_path / "store"), execution_id, observer
+    )
+    first = await storage.put("k", b"v1")
+    async with updates_rejected(db):
+        with pytest.raises(InfrastructureError, match="update rejected by test"):
+            await storage.put("k", b"v2")
+    assert files(tmp_path / "store") == []
+    assert await rows(db) == []
+    assert observer.seen == [first]
+
+
+@pytest.mark.parametrize("field", ["content_type", "route", "message_id"])
+async def test_too_long_metadata_writes_nothing(db: Database, tmp_path: Path, field: str) -> None:
+    execution_id = await make_execution(db)
     storage = ExecutionStorageService(db, LocalFileStorage(tmp_path / "store"), execution_id)
-    await storage.put("k", b"v1")
-    with pytest.raises(DBAPIError):  # content_type is VARCHAR(200) on PostgreSQL
-        await storage.put("k", b"v2", content_type="x" * 300)
+    with pytest.raises(InvalidInputError, match=f"{field} is 300 characters long"):
+        await storage.put("k", b"v", **{field: "x" * 300})
     assert files(tmp_path / "store") == []
     assert await rows(db) == []
 

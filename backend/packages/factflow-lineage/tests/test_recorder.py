@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from factflow_foundation import InvalidInputError, new_id
+from factflow_foundation import FactFlowSettings, InvalidInputError, new_id
 from factflow_infra.db import Database, lineage_records
+from factflow_infra.storage import LocalFileStorage
 from factflow_lineage import (
     LineageFlushError,
     LineageRecorder,
@@ -343,3 +344,17 @@ def test_bad_options_are_rejected_without_io(tmp_path: Path, option: str, value:
     db = Database(f"sqlite:///{tmp_path / 'unused.db'}")
     with pytest.raises(InvalidInputError, match=f"LineageRecorder {option} must be"):
         LineageRecorder(db, **{option: value})
+
+
+async def test_from_settings_uses_the_lineage_settings(
+    settings: FactFlowSettings, make_execution: Any, make_entry: Any, count_rows: Any, db: Database
+) -> None:
+    storage = LocalFileStorage.from_settings(settings)
+    assert str(storage.root) == str(settings.resolved_storage_dir)
+    recorder = LineageRecorder.from_settings(db, settings, storage=storage)
+    execution_id = await make_execution()
+    await recorder.record(make_entry(execution_id))
+    # settings.lineage_flush_interval is short in the test settings: the age flush writes it.
+    await asyncio.wait_for(recorder.wait_written(1), timeout=30)
+    assert await count_rows(execution_id) == 1
+    await recorder.close()

@@ -27,7 +27,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from factflow_foundation import InvalidInputError, get_logger
+from factflow_foundation import FactFlowSettings, InvalidInputError, get_logger
 from factflow_infra.db import Database
 from factflow_protocols import LineageEntry, StorageBackend
 
@@ -120,6 +120,22 @@ class LineageRecorder:
         self._wake = asyncio.Event()
         self._retry_now = asyncio.Event()
         self._progress = asyncio.Event()
+
+    @classmethod
+    def from_settings(
+        cls,
+        db: Database,
+        settings: FactFlowSettings,
+        *,
+        storage: StorageBackend | None = None,
+    ) -> LineageRecorder:
+        """A recorder using ``lineage_batch_size`` and ``lineage_flush_interval``."""
+        return cls(
+            db,
+            batch_size=settings.lineage_batch_size,
+            flush_interval=settings.lineage_flush_interval,
+            storage=storage,
+        )
 
     # --- LineageSink ---------------------------------------------------------
 

@@ -17,7 +17,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from factflow_foundation import InfrastructureError, NotFoundError
+from factflow_foundation import FactFlowSettings, InfrastructureError, NotFoundError
 
 from factflow_infra.storage.keys import InvalidStorageKeyError, validate_key
 
@@ -34,6 +34,11 @@ class LocalFileStorage:
     def __init__(self, root: Path | str) -> None:
         # abspath, not resolve(): no filesystem access in a constructor.
         self._root = Path(os.path.abspath(Path(root).expanduser()))
+
+    @classmethod
+    def from_settings(cls, settings: FactFlowSettings) -> LocalFileStorage:
+        """The backend at ``settings.resolved_storage_dir``."""
+        return cls(settings.resolved_storage_dir)
 
     @property
     def root(self) -> Path:

@@ -14,10 +14,17 @@ import asyncio
 import builtins
 import hashlib
 
-from factflow_foundation import get_logger, utcnow
+from factflow_foundation import (
+    InfrastructureError,
+    InvalidInputError,
+    get_logger,
+    utcnow,
+)
 from factflow_protocols import EventBus, StorageBackend, StorageObserver, StoredObject
+from sqlalchemy.exc import DBAPIError
 
 from factflow_infra.db.database import Database
+from factflow_infra.db.schema import storage_objects
 from factflow_infra.storage.keys import validate_key
 from factflow_infra.storage.queries import (
     delete_storage_object,
@@ -32,6 +39,16 @@ _log = get_logger("factflow.infra.storage")
 # Hash big payloads in a thread (hashlib releases the GIL) so the loop stays free.
 _THREAD_HASH_BYTES = 1 << 20
 _LIST_PAGE = 1000
+
+
+def _width(column: str) -> int:
+    length = getattr(storage_objects.c[column].type, "length", None)
+    return int(length) if length else 1 << 30
+
+
+# Checked before writing anything: SQLite would store longer values silently,
+# PostgreSQL would refuse them only after the bytes are on disk.
+_WIDTHS = {name: _width(name) for name in ("content_type", "route", "message_id")}
 
 
 def storage_topic(execution_id: str) -> str:
@@ -87,11 +104,22 @@ class ExecutionStorageService:
 
         Raises:
             InvalidStorageKeyError: ``key`` is unsafe; nothing was written.
-            InfrastructureError: the backend failed.
-            sqlalchemy.exc.SQLAlchemyError: the row could not be written (the
-                file was removed again; see the module docstring).
+            InvalidInputError: ``content_type``, ``route`` or ``message_id`` is
+                longer than its column; nothing was written.
+            InfrastructureError: the backend failed, or the row could not be
+                written (then the file was removed again).
         """
         validate_key(key)
+        for name, value in (
+            ("content_type", content_type),
+            ("route", route),
+            ("message_id", message_id),
+        ):
+            if value is not None and len(value) > _WIDTHS[name]:
+                raise InvalidInputError(
+                    f"storage object {key!r}: {name} is {len(value)} characters long; "
+                    f"the limit is {_WIDTHS[name]}"
+                )
         path = self._path(key)
         payload = bytes(data)
         if len(payload) >= _THREAD_HASH_BYTES:
@@ -113,11 +141,16 @@ class ExecutionStorageService:
         try:
             async with self._db.transaction() as conn:
                 await upsert_storage_object(conn, obj)
-        except BaseException:
+        except BaseException as exc:
             # The bytes must not outlive a failed record.  An overwrite that
             # fails here loses the previous version too (its file was
             # replaced), so its stale row goes as well.
             await asyncio.shield(self._discard(key))
+            if isinstance(exc, DBAPIError):
+                raise InfrastructureError(
+                    f"could not record storage object {key!r} of execution "
+                    f"{self._execution_id!r} (the file was removed again): {exc.orig}"
+                ) from exc
             raise
         if self._observer is not None:
             await self._observer.storage_written(obj)
