@@ -1,0 +1,147 @@
+"""In-memory doubles for running a ``PipelineOrchestrator`` in tests and embedded demos.
+
+They behave honestly (the same contract as the real implementations, minus
+durability): ``InMemoryLineageSink`` keeps entries in a list,
+``InMemoryExecutionStorage`` keeps objects in a dict and rejects the keys the
+real storage rejects, ``RecordingCallback`` records every callback call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from factflow_foundation import InvalidInputError, utcnow
+from factflow_protocols import (
+    LineageEntry,
+    LineageStatus,
+    MessageFailure,
+    ProgressSnapshot,
+    RouteProgress,
+    RunOutcome,
+    StoredObject,
+)
+
+__all__ = ["InMemoryExecutionStorage", "InMemoryLineageSink", "RecordingCallback"]
+
+
+class InMemoryLineageSink:
+    """A ``LineageSink`` that appends to ``entries``; ``flush`` only counts calls."""
+
+    def __init__(self) -> None:
+        self.entries: list[LineageEntry] = []
+        self.flushes = 0
+
+    async def record(self, entry: LineageEntry) -> None:
+        self.entries.append(entry)
+
+    async def flush(self) -> None:
+        self.flushes += 1
+
+    def by_status(self, status: LineageStatus) -> list[LineageEntry]:
+        """Entries with ``status``, in recording order."""
+        return [e for e in self.entries if e.status == status]
+
+    def for_route(self, route: str) -> list[LineageEntry]:
+        """Entries of ``route``, in recording order."""
+        return [e for e in self.entries if e.route == route]
+
+
+class InMemoryExecutionStorage:
+    """An ``ExecutionStorage`` for one execution, objects kept in ``objects``."""
+
+    def __init__(self, execution_id: str = "test-execution", *, max_key_length: int = 512) -> None:
+        self.execution_id = execution_id
+        self.max_key_length = max_key_length
+        self.objects: dict[str, bytes] = {}
+        self.written: list[StoredObject] = []
+
+    async def put(
+        self,
+        key: str,
+        data: bytes,
+        *,
+        content_type: str = "application/octet-stream",
+        route: str | None = None,
+        message_id: str | None = None,
+    ) -> StoredObject:
+        problem = _key_problem(key, self.max_key_length)
+        if problem is not None:
+            raise InvalidInputError(f"invalid storage key {key!r}: {problem}")
+        self.objects[key] = bytes(data)
+        stored = StoredObject(
+            execution_id=self.execution_id,
+            key=key,
+            size=len(data),
+            checksum=hashlib.sha256(data).hexdigest(),
+            content_type=content_type,
+            route=route,
+            message_id=message_id,
+            written_at=utcnow(),
+            location=f"memory://{self.execution_id}/{key}",
+        )
+        self.written.append(stored)
+        return stored
+
+
+def _key_problem(key: str, max_length: int) -> str | None:
+    if not key:
+        return "it is empty"
+    if len(key) > max_length:
+        return f"it is longer than {max_length} characters"
+    if "\x00" in key:
+        return "it contains a NUL character"
+    if key.startswith(("/", "\\")) or (len(key) > 1 and key[1] == ":"):
+        return "it must be relative"
+    if any(part in ("", ".", "..") for part in key.replace("\\", "/").split("/")):
+        return "it has an empty, '.' or '..' segment"
+    return None
+
+
+@dataclass
+class RecordingCallback:
+    """An ``OrchestratorCallback`` that records every call, in order.
+
+    ``calls`` holds ``(method, argument)`` pairs; ``finished`` is set when
+    ``on_finished`` returns.  ``raise_in`` names methods that raise after
+    recording (to test that callback errors do not kill a run).
+    """
+
+    raise_in: Iterable[str] = ()
+    calls: list[tuple[str, Any]] = field(default_factory=list)
+    finished: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def _record(self, method: str, argument: Any) -> None:
+        self.calls.append((method, argument))
+        if method in set(self.raise_in):
+            raise RuntimeError(f"callback {method} raised on purpose")
+
+    async def on_route_started(self, route: str) -> None:
+        self._record("on_route_started", route)
+
+    async def on_route_drained(self, route: str, progress: RouteProgress) -> None:
+        self._record("on_route_drained", (route, progress))
+
+    async def on_message_failed(self, failure: MessageFailure) -> None:
+        self._record("on_message_failed", failure)
+
+    async def on_progress(self, progress: ProgressSnapshot) -> None:
+        self._record("on_progress", progress)
+
+    async def on_finished(self, outcome: RunOutcome) -> None:
+        try:
+            self._record("on_finished", outcome)
+        finally:
+            self.finished.set()
+
+    def of(self, method: str) -> list[Any]:
+        """The arguments of every call to ``method``, in order."""
+        return [argument for name, argument in self.calls if name == method]
+
+    @property
+    def outcomes(self) -> list[RunOutcome]:
+        """Every outcome passed to ``on_finished`` (exactly one after a run)."""
+        return list(self.of("on_finished"))
