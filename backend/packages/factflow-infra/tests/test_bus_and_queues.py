@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-
 from factflow_foundation import new_id
 from factflow_infra import InMemoryQueueBackend, InProcessEventBus
 from factflow_protocols import OVERFLOW, Message

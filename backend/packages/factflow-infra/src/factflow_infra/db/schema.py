@@ -124,6 +124,8 @@ lineage_records = Table(
     Column("payload", JSONType, nullable=True),
     Column("payload_ref", String(1024), nullable=True),
     Index("ix_lineage_records_execution_id_route_status", "execution_id", "route", "status"),
+    Index("ix_lineage_records_execution_id_status", "execution_id", "status"),
+    Index("ix_lineage_records_execution_id_id", "execution_id", "id"),
     Index("ix_lineage_records_execution_id_message_id", "execution_id", "message_id"),
     Index("ix_lineage_records_execution_id_parent_message_id", "execution_id", "parent_message_id"),
 )
@@ -146,6 +148,7 @@ storage_objects = Table(
     Column("message_id", String(36), nullable=True),
     Column("written_at", UTCDateTime, nullable=False),
     UniqueConstraint("execution_id", "key"),
+    Index("ix_storage_objects_execution_id_id", "execution_id", "id"),
 )
 
 execution_events = Table(

@@ -162,6 +162,12 @@ def upgrade() -> None:
         ["execution_id", "route", "status"],
     )
     op.create_index(
+        "ix_lineage_records_execution_id_status", "lineage_records", ["execution_id", "status"]
+    )
+    op.create_index(
+        "ix_lineage_records_execution_id_id", "lineage_records", ["execution_id", "id"]
+    )
+    op.create_index(
         "ix_lineage_records_execution_id_message_id",
         "lineage_records",
         ["execution_id", "message_id"],
@@ -192,6 +198,9 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "execution_id", "key", name=op.f("uq_storage_objects_execution_id_key")
         ),
+    )
+    op.create_index(
+        "ix_storage_objects_execution_id_id", "storage_objects", ["execution_id", "id"]
     )
     if op.get_bind().dialect.name == "postgresql":
         for statement in _SNAPSHOT_GUARD:
