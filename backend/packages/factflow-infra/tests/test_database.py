@@ -128,3 +128,19 @@ async def test_unreachable_postgres_is_one_clear_error() -> None:
             await db.ping()
     finally:
         await db.dispose()
+
+
+def test_in_memory_sqlite_is_refused_with_a_clear_error() -> None:
+    with pytest.raises(InfrastructureError, match="in-memory SQLite is not supported"):
+        Database("sqlite:///:memory:")
+
+
+async def test_sqlite_directory_is_created_on_first_use_not_construction(tmp_path: Any) -> None:
+    target = tmp_path / "nested" / "dir" / "f.db"
+    db = Database(f"sqlite:///{target}")
+    assert not target.parent.exists()
+    try:
+        await db.ping()
+        assert target.parent.is_dir()
+    finally:
+        await db.dispose()

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from factflow_foundation import FactFlowSettings, InfrastructureError
@@ -60,8 +61,14 @@ class Database:
         self.url = normalise_url(url)
         self.dialect: str = make_url(self.url).get_backend_name()
         self._write_lock = asyncio.Lock()
+        self._dir_ready = not self.is_sqlite
         if self.is_sqlite:
-            self._prepare_sqlite_dir()
+            database = make_url(self.url).database
+            if not database or database == ":memory:" or "mode=memory" in self.url:
+                raise InfrastructureError(
+                    "in-memory SQLite is not supported (readers and the writer need to share "
+                    "one database); use a file, e.g. sqlite:///./factflow.db"
+                )
             # One writer connection, serialised; readers get their own pool.
             self._writer = create_async_engine(self.url, echo=echo, pool_size=1, max_overflow=0)
             self._reader = create_async_engine(self.url, echo=echo, pool_size=pool_size)
@@ -101,6 +108,7 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
         """A write transaction: committed on success, rolled back on any error."""
+        self._prepare_sqlite_dir()
         if self.is_sqlite:
             async with self._write_lock, _checkout(self._writer) as conn, conn.begin():
                 yield conn
@@ -111,6 +119,7 @@ class Database:
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[AsyncConnection]:
         """A read unit; nothing it does is committed."""
+        self._prepare_sqlite_dir()
         async with _checkout(self._reader) as conn:
             try:
                 yield conn
@@ -130,11 +139,13 @@ class Database:
             await engine.dispose()
 
     def _prepare_sqlite_dir(self) -> None:
+        """Create the SQLite file's directory on first use (not in the constructor)."""
+        if self._dir_ready:
+            return
         database = make_url(self.url).database
-        if database and database != ":memory:" and not database.startswith("file:"):
-            from pathlib import Path
-
+        if database and not database.startswith("file:"):
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        self._dir_ready = True
 
     def __repr__(self) -> str:
         return f"Database({make_url(self.url).render_as_string(hide_password=True)!r})"

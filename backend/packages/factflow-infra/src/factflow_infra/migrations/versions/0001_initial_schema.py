@@ -164,9 +164,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_lineage_records_execution_id_status", "lineage_records", ["execution_id", "status"]
     )
-    op.create_index(
-        "ix_lineage_records_execution_id_id", "lineage_records", ["execution_id", "id"]
-    )
+    op.create_index("ix_lineage_records_execution_id_id", "lineage_records", ["execution_id", "id"])
     op.create_index(
         "ix_lineage_records_execution_id_message_id",
         "lineage_records",
@@ -199,9 +197,7 @@ def upgrade() -> None:
             "execution_id", "key", name=op.f("uq_storage_objects_execution_id_key")
         ),
     )
-    op.create_index(
-        "ix_storage_objects_execution_id_id", "storage_objects", ["execution_id", "id"]
-    )
+    op.create_index("ix_storage_objects_execution_id_id", "storage_objects", ["execution_id", "id"])
     if op.get_bind().dialect.name == "postgresql":
         for statement in _SNAPSHOT_GUARD:
             op.execute(statement)
