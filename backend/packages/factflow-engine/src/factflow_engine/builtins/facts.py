@@ -45,18 +45,21 @@ _PATTERNS: tuple[tuple[FactKind, re.Pattern[str]], ...] = (
             rf"|\b{_MONTH}\.? \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}}\b"
             rf"|\b\d{{1,2}}(?:st|nd|rd|th)? {_MONTH}\.?,? \d{{4}}\b"
             rf"|\b{_MONTH} \d{{4}}\b"
-            r"|(?<![\w.])(?:19|20)\d{2}(?![\w.])"
+            r"|(?<![\w.])(?:19|20)\d{2}(?!\w|\.\d)"
         ),
     ),
     (
         "version",
         re.compile(
-            r"(?<![\w.])v?\d+\.\d+\.\d+(?:[-.+]?(?:a|b|rc|alpha|beta|dev|post)\d*)?(?![\w.])"
+            r"(?<![\w.])v?\d+\.\d+\.\d+(?:[-.+]?(?:a|b|rc|alpha|beta|dev|post)\d*)?(?!\w|\.\d)"
             r"|\b(?:[Vv]ersion|v)\s?\d+(?:\.\d+)+\b"
         ),
     ),
     ("number", re.compile(r"(?<![\w.])[-+]?\d+(?:[.,]\d+)*%?(?![\w]|\.\d)")),
 )
+
+
+_VERSION_WORD = re.compile(r"^(?:[Vv]ersion\s?|v)")
 
 
 def find_facts(sentence: str) -> dict[FactKind, list[str]]:
@@ -67,6 +70,8 @@ def find_facts(sentence: str) -> dict[FactKind, list[str]]:
         matches: list[str] = []
         for match in pattern.finditer(remaining):
             text = match.group(0)
+            if kind == "version":
+                text = _VERSION_WORD.sub("", text)
             if text not in matches:
                 matches.append(text)
         if matches:

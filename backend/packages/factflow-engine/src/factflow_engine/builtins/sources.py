@@ -34,7 +34,7 @@ class InlineAdapter:
 
 class FilesAdapter:
     """Yields ``{"path", "name", "size", "relative"}`` for each file under ``root``
-    matching ``pattern``, sorted by path.
+    matching ``pattern`` (one glob, or a list: any of them), sorted by path.
 
     ``path`` is absolute; ``relative`` is relative to ``root`` (POSIX form).
     Hidden files and directories (a name starting with ``.``) are skipped unless
@@ -44,24 +44,30 @@ class FilesAdapter:
 
     class Options(ComponentOptions):
         root: str = Field(description="Directory to scan (relative to the working directory).")
-        pattern: str = Field(default="**/*", description="Glob over relative paths; ** spans dirs.")
+        pattern: str | list[str] = Field(
+            default="**/*", description="Glob(s) over relative paths; ** spans directories."
+        )
         exclude: list[str] = Field(default_factory=list, description="Globs of paths to skip.")
         max_files: int | None = Field(default=None, ge=1, description="Keep the first N by path.")
         include_hidden: bool = False
 
         @field_validator("pattern")
         @classmethod
-        def _relative_pattern(cls, value: str) -> str:
-            if not value or value.startswith("/"):
-                raise ValueError(
-                    f"pattern {value!r} must be a relative glob such as '**/*.md' (the root"
-                    " directory goes in 'root')"
-                )
+        def _relative_pattern(cls, value: str | list[str]) -> str | list[str]:
+            for pattern in [value] if isinstance(value, str) else value:
+                if not pattern or pattern.startswith("/"):
+                    raise ValueError(
+                        f"pattern {pattern!r} must be a relative glob such as '**/*.md' (the"
+                        " root directory goes in 'root')"
+                    )
+            if not value:
+                raise ValueError("pattern must name at least one glob, e.g. '**/*.md'")
             return value
 
     def __init__(self, options: Options) -> None:
         self.options = options
-        self._pattern = compile_glob(options.pattern)
+        patterns = [options.pattern] if isinstance(options.pattern, str) else options.pattern
+        self._patterns = [compile_glob(p) for p in patterns]
         self._exclude = [compile_glob(p) for p in options.exclude]
 
     async def produce(self, ctx: AdapterContext) -> AsyncIterator[dict[str, Any]]:
@@ -90,7 +96,7 @@ class FilesAdapter:
                 rel = prefix + name
                 if not self.options.include_hidden and name.startswith("."):
                     continue
-                if self._pattern.match(rel) and not self._excluded(rel):
+                if any(p.match(rel) for p in self._patterns) and not self._excluded(rel):
                     path = base / name
                     if path.is_file():
                         found.append((rel, path))

@@ -8,6 +8,7 @@ passes never report the same problem twice.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -212,6 +213,7 @@ def check_graph(raw: Mapping[str, Any], lines: Mapping[FieldPath, int]) -> list[
     edges: dict[str, list[str]] = {name: [] for name in names}
     complete = True  # every route's shape known well enough to judge "nothing feeds it"
     has_adapter: set[str] = set()
+    probably_meant: set[str] = set()  # close matches of unknown targets (typos)
     for name, route in routes.items():
         if not isinstance(route, dict):
             complete = False
@@ -234,6 +236,7 @@ def check_graph(raw: Mapping[str, Any], lines: Mapping[FieldPath, int]) -> list[
                 complete = False
                 continue
             if target not in routes:
+                probably_meant.update(difflib.get_close_matches(target, names, n=2, cutoff=0.6))
                 out.add(
                     path,
                     f"unknown route {target!r}{did_you_mean(target, names)}"
@@ -259,7 +262,7 @@ def check_graph(raw: Mapping[str, Any], lines: Mapping[FieldPath, int]) -> list[
     elif complete:
         fed = {target for targets in edges.values() for target in targets}
         for name in names:
-            if name not in has_adapter and name not in fed:
+            if name not in has_adapter and name not in fed and name not in probably_meant:
                 out.add(
                     ("routes", name),
                     f"route {name!r} is never fed: it has no adapter and no route lists it in"

@@ -83,4 +83,4 @@ def validate_data(
 
 
 def _sorted(issues: list[ValidationIssue]) -> list[ValidationIssue]:
-    return sorted(issues, key=lambda i: (i.line is None, i.line or 0))
+    return sorted(issues, key=lambda i: (i.line is None, i.line or 0, i.path))
