@@ -132,7 +132,8 @@ async def test_chunk_with_overlap(call: Call) -> None:
     [
         ("FactFlow 1.2.3 is out.", {"version": ["1.2.3"]}),
         ("It is licensed under the Apache-2.0 license.", {"license": ["Apache-2.0"]}),
-        ("MIT License applies; see also BSD-3-Clause.", {"license": ["MIT License", "BSD-3-Clause"]}),
+        ("MIT License applies; see also BSD-3-Clause.",
+         {"license": ["MIT License", "BSD-3-Clause"]}),
         ("Released on 2024-05-01 and March 3, 2023.", {"date": ["2024-05-01", "March 3, 2023"]}),
         ("Mail dev@example.org or see https://example.org/docs.",
          {"email": ["dev@example.org"], "url": ["https://example.org/docs"]}),

@@ -54,7 +54,7 @@ async def test_files_yields_sorted_matches_with_metadata(registry: Registry, tre
     ]
     first = items[0]
     assert first == {
-        "path": str(tree.resolve() / "a.md"),
+        "path": str(tree.resolve() / "a.md"),  # noqa: ASYNC240
         "name": "a.md",
         "size": 1,
         "relative": "a.md",
@@ -90,7 +90,7 @@ async def test_files_exclude_hidden_max_and_several_patterns(
 
 async def test_files_missing_root_is_a_clear_error(registry: Registry, tmp_path: Path) -> None:
     with pytest.raises(
-        FileNotFoundError, match="files adapter: root directory '.*nope' does not exist"
+        FileNotFoundError, match=r"files adapter: root directory '.*nope' does not exist"
     ):
         await produce(registry, "files", {"root": str(tmp_path / "nope")})
     (tmp_path / "f").write_text("x")
@@ -138,6 +138,6 @@ async def test_jsonl_bad_line_names_file_and_line(registry: Registry, tmp_path: 
 
 async def test_jsonl_missing_file(registry: Registry, tmp_path: Path) -> None:
     with pytest.raises(
-        FileNotFoundError, match="jsonl adapter: file '.*nope.jsonl' does not exist"
+        FileNotFoundError, match=r"jsonl adapter: file '.*nope.jsonl' does not exist"
     ):
         await produce(registry, "jsonl", {"path": str(tmp_path / "nope.jsonl")})

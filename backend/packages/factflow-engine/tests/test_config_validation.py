@@ -216,12 +216,15 @@ def test_duplicate_yaml_keys_are_reported(registry: Registry) -> None:
             "routes.a.processors",
             'should be a valid list, got a mapping {"type": "odd"}',
         ),
-        (("route", "adapter", "inline"), "routes.a.adapter", "should be a mapping (key: value), got 'inline'"),
+        (("route", "adapter", "inline"), "routes.a.adapter",
+         "should be a mapping (key: value), got 'inline'"),
         (("top", "name", "Facts!"), "name", "pipeline name 'Facts!' is not allowed; use 1-200"
-         " lower-case letters, digits, '_', '.' or '-', starting with a letter or digit (e.g. 'facts')"),
+         " lower-case letters, digits, '_', '.' or '-', starting with a letter or digit"
+         " (e.g. 'facts')"),
         (("top", "routes", {}), "routes", "must not be empty"),
         (("params", "type", "int"), "params.p.type",
-         "should be 'string', 'integer', 'number', 'boolean', 'path', 'list' or 'object', got 'int'"),
+         "should be 'string', 'integer', 'number', 'boolean', 'path', 'list' or 'object',"
+         " got 'int'"),
     ],
 )  # fmt: skip
 def test_wrong_types_and_values_in_plain_english(

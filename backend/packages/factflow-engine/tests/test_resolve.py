@@ -175,8 +175,10 @@ def test_missing_required_param(definition: PipelineDefinition, registry: Regist
         ({"limit": "abc"}, "param 'limit' (integer): expected an integer (e.g. 5), got 'abc'"),
         ({"limit": 1.5}, "param 'limit' (integer): expected an integer (e.g. 5), got 1.5"),
         ({"limit": True}, "param 'limit' (integer): expected an integer (e.g. 5), got true"),
-        ({"limit": 1, "ratio": "half"}, "param 'ratio' (number): expected a number (e.g. 0.5), got 'half'"),
-        ({"limit": 1, "strict": "maybe"}, "param 'strict' (boolean): expected true or false, got 'maybe'"),
+        ({"limit": 1, "ratio": "half"},
+         "param 'ratio' (number): expected a number (e.g. 0.5), got 'half'"),
+        ({"limit": 1, "strict": "maybe"},
+         "param 'strict' (boolean): expected true or false, got 'maybe'"),
         ({"limit": 1, "tags": "a,b"}, "param 'tags' (list): expected a list (in text, a JSON array"
          " such as [1, 2]), got 'a,b'"),
         ({"limit": 1, "label": 5}, "param 'label' (string): expected text, got 5"),
