@@ -1,0 +1,82 @@
+"""``ExecutionStatusCallbackAdapter``: the orchestrator's callback, into the service.
+
+Route and progress signals become events in the execution's log; message
+failures too, up to a cap (then they are only counted, so a run with a
+million failures cannot flood the log); ``on_finished`` asks the service to
+finalise, which happens after every orchestrator task has stopped.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from factflow_foundation import get_logger
+from factflow_protocols import MessageFailure, ProgressSnapshot, RouteProgress, RunOutcome
+
+from factflow_execution._events import EventKind
+
+if TYPE_CHECKING:
+    from factflow_execution._service import ExecutionService
+
+__all__ = ["ExecutionStatusCallbackAdapter"]
+
+_log = get_logger("factflow.execution.callbacks")
+
+
+class ExecutionStatusCallbackAdapter:
+    """Implements ``OrchestratorCallback`` for one execution of one ``ExecutionService``."""
+
+    def __init__(
+        self, service: ExecutionService, execution_id: str, *, max_failure_events: int = 50
+    ) -> None:
+        self._service = service
+        self.execution_id = execution_id
+        self._max_failure_events = max_failure_events
+        self.failure_events = 0
+        self.failure_events_suppressed = 0
+
+    async def on_route_started(self, route: str) -> None:
+        await self._service.event_log.append(
+            self.execution_id, EventKind.ROUTE_STARTED, {"route": route}
+        )
+
+    async def on_route_drained(self, route: str, progress: RouteProgress) -> None:
+        await self._service.event_log.append(
+            self.execution_id,
+            EventKind.ROUTE_DRAINED,
+            {"route": route, "counts": progress.as_dict()},
+        )
+
+    async def on_message_failed(self, failure: MessageFailure) -> None:
+        if self.failure_events >= self._max_failure_events:
+            self.failure_events_suppressed += 1
+            return
+        self.failure_events += 1
+        await self._service.event_log.append(
+            self.execution_id,
+            EventKind.MESSAGE_FAILED,
+            {
+                "route": failure.route,
+                "message_id": failure.message_id,
+                "origin_message_id": failure.origin_message_id,
+                "attempt": failure.attempt,
+                "error": failure.error,
+            },
+        )
+
+    async def on_progress(self, progress: ProgressSnapshot) -> None:
+        await self._service.event_log.append(
+            self.execution_id,
+            EventKind.PROGRESS,
+            {
+                "routes": {name: p.as_dict() for name, p in progress.routes.items()},
+                "totals": progress.totals().as_dict(),
+                "drained_routes": sorted(progress.drained_routes),
+                "failure_events_suppressed": self.failure_events_suppressed,
+            },
+        )
+
+    async def on_finished(self, outcome: RunOutcome) -> None:
+        await self._service.finalize(
+            self.execution_id, outcome, failure_events_suppressed=self.failure_events_suppressed
+        )

@@ -1,0 +1,123 @@
+"""The DAG view of an execution: routes as nodes, route→route edges (DESIGN §6).
+
+Built from the execution's snapshot (never the current stored config), and
+annotated with per-node stats and per-edge message counts from lineage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from factflow_infra.db import lineage_records
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import and_, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from factflow_execution._models import ExecutionStats, ExecutionStatus, RouteStats
+
+__all__ = ["DAGEdge", "DAGNode", "DAGResponse", "build_dag", "edge_counts"]
+
+
+class DAGNode(BaseModel):
+    """One route: a source (has an adapter), a stage, or a sink (feeds nothing)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(description="The route name.")
+    kind: Literal["source", "stage", "sink"]
+    queue: str | None = Field(description="The queue the route consumes, from the snapshot.")
+    adapter: str | None = None
+    processors: list[str] = Field(default_factory=list)
+    concurrency: int | None = None
+    stats: RouteStats = Field(default_factory=RouteStats)
+
+
+class DAGEdge(BaseModel):
+    """``source`` publishes to ``target`` through ``queue``; ``messages`` went along it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: str
+    target: str
+    queue: str | None
+    messages: int = 0
+
+
+class DAGResponse(BaseModel):
+    """What ``GET /executions/{id}/dag`` returns."""
+
+    model_config = ConfigDict(frozen=True)
+
+    execution_id: str
+    status: ExecutionStatus
+    nodes: list[DAGNode]
+    edges: list[DAGEdge]
+
+
+async def edge_counts(conn: AsyncConnection, execution_id: str) -> dict[tuple[str, str], int]:
+    """Messages per (parent route, child route), joined through parent ids in lineage."""
+    child = lineage_records.alias("child")
+    parent = lineage_records.alias("parent")
+    query = (
+        select(parent.c.route, child.c.route, func.count())
+        .select_from(
+            child.join(
+                parent,
+                and_(
+                    parent.c.execution_id == child.c.execution_id,
+                    parent.c.message_id == child.c.parent_message_id,
+                ),
+            )
+        )
+        .where(child.c.execution_id == execution_id)
+        .group_by(parent.c.route, child.c.route)
+    )
+    return {(r[0], r[1]): int(r[2]) for r in (await conn.execute(query)).all()}
+
+
+def _targets(route: Mapping[str, Any]) -> list[str]:
+    to = route.get("to") or []
+    return [to] if isinstance(to, str) else [str(t) for t in to]
+
+
+def build_dag(
+    execution_id: str,
+    status: ExecutionStatus,
+    snapshot: Mapping[str, Any],
+    stats: ExecutionStats,
+    edges: Mapping[tuple[str, str], int],
+) -> DAGResponse:
+    """Assemble the DAG from a snapshot, stats and edge counts."""
+    definition = snapshot.get("definition") or {}
+    routes: Mapping[str, Mapping[str, Any]] = definition.get("routes") or {}
+    directory: Mapping[str, str] = snapshot.get("directory") or {}
+    nodes: list[DAGNode] = []
+    dag_edges: list[DAGEdge] = []
+    for name, route in routes.items():
+        targets = _targets(route)
+        adapter = route.get("adapter")
+        kind: Literal["source", "stage", "sink"] = (
+            "source" if adapter else ("stage" if targets else "sink")
+        )
+        nodes.append(
+            DAGNode(
+                id=name,
+                kind=kind,
+                queue=directory.get(name),
+                adapter=adapter.get("type") if isinstance(adapter, Mapping) else None,
+                processors=[str(p.get("type")) for p in route.get("processors") or []],
+                concurrency=route.get("concurrency"),
+                stats=stats.routes.get(name, RouteStats()),
+            )
+        )
+        for target in targets:
+            dag_edges.append(
+                DAGEdge(
+                    source=name,
+                    target=target,
+                    queue=directory.get(target),
+                    messages=edges.get((name, target), 0),
+                )
+            )
+    return DAGResponse(execution_id=execution_id, status=status, nodes=nodes, edges=dag_edges)

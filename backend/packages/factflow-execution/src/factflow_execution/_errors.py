@@ -1,0 +1,104 @@
+"""Errors of the execution package (branches of the ``factflow_foundation`` tree).
+
+NotFoundError
+├── ExecutionNotFoundError
+└── ConfigNotFoundError
+InvalidInputError
+└── AmbiguousIdError            an id prefix matches several executions
+ConflictError
+├── IllegalTransitionError      e.g. cancel a completed run
+├── ConfigArchivedError         run an archived config
+└── NothingToReplayError        replay 'failed' of a run without failures
+CapacityExceededError
+└── ExecutionCapacityError      the orchestrator manager is full
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from factflow_foundation import (
+    CapacityExceededError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+)
+
+__all__ = [
+    "AmbiguousIdError",
+    "ConfigArchivedError",
+    "ConfigNotFoundError",
+    "ExecutionCapacityError",
+    "ExecutionNotFoundError",
+    "IllegalTransitionError",
+    "NothingToReplayError",
+]
+
+
+class ExecutionNotFoundError(NotFoundError):
+    code = "execution-not-found"
+
+    def __init__(self, execution_id: str) -> None:
+        super().__init__(f"no execution with id {execution_id!r}", extra={"id": execution_id})
+
+
+class ConfigNotFoundError(NotFoundError):
+    code = "config-not-found"
+
+    def __init__(self, name: str, version: int | None = None) -> None:
+        what = f"config {name!r}" + (f" version {version}" if version is not None else "")
+        super().__init__(f"no {what}", extra={"name": name, "version": version})
+
+
+class AmbiguousIdError(InvalidInputError):
+    code = "ambiguous-id"
+
+    def __init__(self, prefix: str, candidates: Sequence[str]) -> None:
+        listed = ", ".join(candidates)
+        super().__init__(
+            f"id prefix {prefix!r} matches several executions: {listed}; type more characters",
+            extra={"prefix": prefix, "candidates": list(candidates)},
+        )
+
+
+class IllegalTransitionError(ConflictError):
+    code = "illegal-transition"
+
+    def __init__(self, execution_id: str, action: str, status: str, allowed: Sequence[str]) -> None:
+        super().__init__(
+            f"cannot {action} execution {execution_id}: it is {status} "
+            f"(only {' or '.join(sorted(allowed))} executions can be {_past(action)})",
+            extra={"id": execution_id, "status": status, "action": action},
+        )
+        self.status = status
+
+
+def _past(action: str) -> str:
+    return {"cancel": "cancelled", "start": "started", "finish": "finished"}.get(
+        action, f"{action}ed"
+    )
+
+
+class ConfigArchivedError(ConflictError):
+    code = "config-archived"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"config {name!r} is archived; apply it again to make a new, runnable version",
+            extra={"name": name},
+        )
+
+
+class NothingToReplayError(ConflictError):
+    code = "nothing-to-replay"
+
+
+class ExecutionCapacityError(CapacityExceededError):
+    code = "capacity-exceeded"
+
+    def __init__(self, capacity: int) -> None:
+        super().__init__(
+            f"this server already runs {capacity} executions (its limit, "
+            "FACTFLOW_MAX_RUNNING_EXECUTIONS); retry when one finishes",
+            extra={"capacity": capacity},
+        )

@@ -1,0 +1,193 @@
+"""The persisted execution event log and its single writer.
+
+Every event of an execution gets the next ``seq`` (1, 2, 3, … dense) from the
+execution row itself: ``UPDATE pipeline_executions SET last_event_seq =
+last_event_seq + 1 … RETURNING``.  That row lock is held until commit, so the
+events of one execution commit in seq order even across processes, and a
+reader at cursor N can never miss an N-1 that commits late.  In this process a
+per-execution lock also spans commit and publish, so live notifications leave
+in seq order.  On PostgreSQL each append also issues ``pg_notify`` (delivered
+at commit) as a cross-process wake-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any, Final
+
+from factflow_foundation import dumps, utcnow
+from factflow_infra.db import Database, execution_events, pipeline_executions
+from factflow_protocols import EventBus
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import func, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from factflow_execution._errors import ExecutionNotFoundError
+from factflow_execution._models import TERMINAL_STATUSES
+
+__all__ = [
+    "NOTIFY_CHANNEL",
+    "EventKind",
+    "EventLog",
+    "EventWriter",
+    "ExecutionEvent",
+    "execution_topic",
+    "read_events",
+]
+
+NOTIFY_CHANNEL: Final = "factflow_events"
+
+
+class EventKind:
+    """The kinds of events in the log."""
+
+    STATUS: Final = "status"
+    ROUTE_STARTED: Final = "route.started"
+    ROUTE_DRAINED: Final = "route.drained"
+    PROGRESS: Final = "progress"
+    MESSAGE_FAILED: Final = "message.failed"
+    STORAGE_WRITTEN: Final = "storage.written"
+
+
+class ExecutionEvent(BaseModel):
+    """One entry of an execution's event log (what SSE frames carry)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    execution_id: str
+    seq: int
+    kind: str
+    data: dict[str, Any]
+    at: datetime
+
+    @property
+    def terminal(self) -> bool:
+        """True for the status event that ends the execution (always its last event)."""
+        return self.kind == EventKind.STATUS and self.data.get("status") in TERMINAL_STATUSES
+
+
+def execution_topic(execution_id: str) -> str:
+    """The event-bus topic carrying an execution's live events."""
+    return f"execution:{execution_id}"
+
+
+class EventWriter:
+    """Appends events inside one open write transaction (see ``EventLog.writing``)."""
+
+    __slots__ = ("_dialect", "conn", "events", "execution_id")
+
+    def __init__(self, conn: AsyncConnection, execution_id: str, dialect: str) -> None:
+        self.conn = conn
+        self.execution_id = execution_id
+        self.events: list[ExecutionEvent] = []
+        self._dialect = dialect
+
+    async def append(self, kind: str, data: dict[str, Any]) -> ExecutionEvent:
+        result = await self.conn.execute(
+            update(pipeline_executions)
+            .where(pipeline_executions.c.id == self.execution_id)
+            .values(last_event_seq=pipeline_executions.c.last_event_seq + 1)
+            .returning(pipeline_executions.c.last_event_seq)
+        )
+        seq = result.scalar_one_or_none()
+        if seq is None:
+            raise ExecutionNotFoundError(self.execution_id)
+        event = ExecutionEvent(
+            execution_id=self.execution_id, seq=seq, kind=kind, data=data, at=utcnow()
+        )
+        await self.conn.execute(
+            insert(execution_events).values(
+                execution_id=self.execution_id, seq=seq, kind=kind, data=data, at=event.at
+            )
+        )
+        if self._dialect == "postgresql":
+            await self.conn.execute(
+                text("SELECT pg_notify(:channel, :payload)"),
+                {
+                    "channel": NOTIFY_CHANNEL,
+                    "payload": dumps({"execution_id": self.execution_id, "seq": seq}),
+                },
+            )
+        self.events.append(event)
+        return event
+
+
+class EventLog:
+    """The one writer of ``execution_events`` in this process."""
+
+    def __init__(self, db: Database, bus: EventBus) -> None:
+        self._db = db
+        self._bus = bus
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._users: dict[str, int] = {}
+
+    @asynccontextmanager
+    async def writing(self, execution_id: str) -> AsyncIterator[EventWriter]:
+        """Open a write transaction whose appended events are published after commit.
+
+        Other statements may run on ``writer.conn`` in the same transaction (a
+        status UPDATE, say): they commit or roll back together with the events.
+        """
+        lock = self._locks.get(execution_id)
+        if lock is None:
+            lock = self._locks[execution_id] = asyncio.Lock()
+        self._users[execution_id] = self._users.get(execution_id, 0) + 1
+        try:
+            async with lock:
+                async with self._db.transaction() as conn:
+                    writer = EventWriter(conn, execution_id, self._db.dialect)
+                    yield writer
+                topic = execution_topic(execution_id)
+                for event in writer.events:
+                    self._bus.publish(topic, event)
+        finally:
+            users = self._users[execution_id] - 1
+            if users:
+                self._users[execution_id] = users
+            else:
+                del self._users[execution_id]
+                del self._locks[execution_id]
+
+    async def append(self, execution_id: str, kind: str, data: dict[str, Any]) -> ExecutionEvent:
+        """Append one event in its own transaction."""
+        async with self.writing(execution_id) as writer:
+            return await writer.append(kind, data)
+
+
+async def read_events(
+    conn: AsyncConnection,
+    execution_id: str,
+    *,
+    after: int = 0,
+    limit: int = 500,
+    kinds: frozenset[str] | None = None,
+) -> list[ExecutionEvent]:
+    """Events with ``seq > after`` in seq order (at most ``limit``)."""
+    query = (
+        select(execution_events)
+        .where(execution_events.c.execution_id == execution_id, execution_events.c.seq > after)
+        .order_by(execution_events.c.seq)
+        .limit(limit)
+    )
+    if kinds is not None:
+        query = query.where(execution_events.c.kind.in_(sorted(kinds | {EventKind.STATUS})))
+    rows = (await conn.execute(query)).mappings().all()
+    return [
+        ExecutionEvent(
+            execution_id=row["execution_id"],
+            seq=row["seq"],
+            kind=row["kind"],
+            data=row["data"],
+            at=row["at"],
+        )
+        for row in rows
+    ]
+
+
+async def count_events(conn: AsyncConnection, execution_id: str) -> int:
+    """How many events an execution has (tests and diagnostics)."""
+    query = select(func.count()).where(execution_events.c.execution_id == execution_id)
+    return int((await conn.execute(query)).scalar_one())

@@ -1,0 +1,104 @@
+"""``ExecutionStats`` derived from lineage and storage records.
+
+One grouped lineage query and one grouped storage query serve a whole list
+page.  For executions running in this process the orchestrator's live
+``received`` counter adds what lineage has not flushed yet, as ``in_flight``.
+Terminal executions carry their materialised stats on the row; callers read
+those instead of calling here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from factflow_infra.storage import storage_totals
+from factflow_lineage import route_stats
+from factflow_protocols import ProgressSnapshot
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from factflow_execution._models import ExecutionStats, PipelineExecution, RouteStats, StatsCounts
+
+__all__ = ["compute_stats", "snapshot_routes"]
+
+
+def snapshot_routes(snapshot: Mapping[str, object]) -> list[str]:
+    """Route names of a config snapshot, in definition order."""
+    definition = snapshot.get("definition")
+    if isinstance(definition, Mapping):
+        routes = definition.get("routes")
+        if isinstance(routes, Mapping):
+            return [str(r) for r in routes]
+    return []
+
+
+async def compute_stats(
+    conn: AsyncConnection,
+    executions: Sequence[PipelineExecution],
+    *,
+    progress: Mapping[str, ProgressSnapshot] | None = None,
+    live: bool = True,
+    finished_at: datetime | None = None,
+    failure_events_suppressed: Mapping[str, int] | None = None,
+) -> dict[str, ExecutionStats]:
+    """Stats of ``executions`` in two round trips, whatever their number."""
+    if not executions:
+        return {}
+    ids = [e.id for e in executions]
+    lineage = await route_stats(conn, ids)
+    storage = await storage_totals(conn, ids)
+    progress = progress or {}
+    suppressed = failure_events_suppressed or {}
+    result: dict[str, ExecutionStats] = {}
+    for execution in executions:
+        per_route = lineage.get(execution.id, {})
+        live_progress = progress.get(execution.id)
+        names = snapshot_routes(execution.config_snapshot)
+        names += [r for r in per_route if r not in names]
+        routes: dict[str, RouteStats] = {}
+        for name in names:
+            settled = per_route.get(name)
+            processed = settled.processed if settled else 0
+            failed = settled.failed if settled else 0
+            filtered = settled.filtered if settled else 0
+            cancelled = settled.cancelled if settled else 0
+            done = processed + failed + filtered + cancelled
+            in_flight = 0
+            if live_progress is not None and name in live_progress.routes:
+                in_flight = max(0, live_progress.routes[name].received - done)
+            routes[name] = RouteStats(
+                received=done + in_flight,
+                processed=processed,
+                failed=failed,
+                filtered=filtered,
+                cancelled=cancelled,
+                in_flight=in_flight,
+                duration_ms_total=settled.total_duration_ms if settled else 0.0,
+                duration_ms_avg=settled.avg_duration_ms if settled else None,
+                duration_ms_max=settled.max_duration_ms if settled else None,
+                first_started_at=settled.first_started_at if settled else None,
+                last_finished_at=settled.last_finished_at if settled else None,
+            )
+        totals = StatsCounts(
+            received=sum(r.received for r in routes.values()),
+            processed=sum(r.processed for r in routes.values()),
+            failed=sum(r.failed for r in routes.values()),
+            filtered=sum(r.filtered for r in routes.values()),
+            cancelled=sum(r.cancelled for r in routes.values()),
+            in_flight=sum(r.in_flight for r in routes.values()),
+        )
+        count, size = storage.get(execution.id, (0, 0))
+        end = finished_at or execution.finished_at
+        duration = None
+        if execution.started_at is not None and end is not None:
+            duration = max(0.0, (end - execution.started_at).total_seconds())
+        result[execution.id] = ExecutionStats(
+            totals=totals,
+            routes=routes,
+            storage_objects=count,
+            storage_bytes=size,
+            duration_seconds=duration,
+            failure_events_suppressed=suppressed.get(execution.id, 0),
+            live=live,
+        )
+    return result
