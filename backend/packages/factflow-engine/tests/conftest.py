@@ -36,6 +36,7 @@ class Gate:
     def __init__(self) -> None:
         self.entered = 0
         self.left = 0
+        self.active = 0  # calls inside the processor right now (interrupted ones included)
         self.opened = asyncio.Event()
         self.changed = asyncio.Condition()
 
@@ -64,10 +65,14 @@ def make_hold_processor(gate: Gate) -> type:
             self.options = options
 
         async def process(self, message: Message, ctx: ProcessorContext) -> Any:
-            await gate.arrive()
-            await gate.opened.wait()
-            gate.left += 1
-            return message.payload
+            gate.active += 1
+            try:
+                await gate.arrive()
+                await gate.opened.wait()
+                gate.left += 1
+                return message.payload
+            finally:
+                gate.active -= 1
 
     return Hold
 
