@@ -1,0 +1,1 @@
+"""FactFlow HTTP API."""
