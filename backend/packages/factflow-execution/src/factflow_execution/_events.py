@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
@@ -29,16 +30,30 @@ from factflow_execution._errors import ExecutionNotFoundError
 from factflow_execution._models import TERMINAL_STATUSES
 
 __all__ = [
+    "CONTROL_CHANNEL",
     "NOTIFY_CHANNEL",
     "EventKind",
     "EventLog",
     "EventWriter",
     "ExecutionEvent",
+    "Wakeup",
     "execution_topic",
     "read_events",
 ]
 
 NOTIFY_CHANNEL: Final = "factflow_events"
+CONTROL_CHANNEL: Final = "factflow_control"
+
+
+@dataclass(frozen=True, slots=True)
+class Wakeup:
+    """A notification that an execution's log grew (from another process).
+
+    Carries no event: whoever receives it reads the log (or the row) by cursor.
+    """
+
+    execution_id: str
+    seq: int | None = None
 
 
 class EventKind:
@@ -77,13 +92,14 @@ def execution_topic(execution_id: str) -> str:
 class EventWriter:
     """Appends events inside one open write transaction (see ``EventLog.writing``)."""
 
-    __slots__ = ("_dialect", "conn", "events", "execution_id")
+    __slots__ = ("_dialect", "_origin", "conn", "events", "execution_id")
 
-    def __init__(self, conn: AsyncConnection, execution_id: str, dialect: str) -> None:
+    def __init__(self, conn: AsyncConnection, execution_id: str, dialect: str, origin: str) -> None:
         self.conn = conn
         self.execution_id = execution_id
         self.events: list[ExecutionEvent] = []
         self._dialect = dialect
+        self._origin = origin
 
     async def append(self, kind: str, data: dict[str, Any]) -> ExecutionEvent:
         result = await self.conn.execute(
@@ -108,7 +124,9 @@ class EventWriter:
                 text("SELECT pg_notify(:channel, :payload)"),
                 {
                     "channel": NOTIFY_CHANNEL,
-                    "payload": dumps({"execution_id": self.execution_id, "seq": seq}),
+                    "payload": dumps(
+                        {"execution_id": self.execution_id, "seq": seq, "origin": self._origin}
+                    ),
                 },
             )
         self.events.append(event)
@@ -118,9 +136,10 @@ class EventWriter:
 class EventLog:
     """The one writer of ``execution_events`` in this process."""
 
-    def __init__(self, db: Database, bus: EventBus) -> None:
+    def __init__(self, db: Database, bus: EventBus, *, origin: str = "") -> None:
         self._db = db
         self._bus = bus
+        self.origin = origin
         self._locks: dict[str, asyncio.Lock] = {}
         self._users: dict[str, int] = {}
 
@@ -138,7 +157,7 @@ class EventLog:
         try:
             async with lock:
                 async with self._db.transaction() as conn:
-                    writer = EventWriter(conn, execution_id, self._db.dialect)
+                    writer = EventWriter(conn, execution_id, self._db.dialect, self.origin)
                     yield writer
                 topic = execution_topic(execution_id)
                 for event in writer.events:

@@ -17,9 +17,17 @@ import socket
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from factflow_foundation import get_logger, utcnow
+from factflow_foundation import ConflictError, dumps, get_logger, loads, utcnow
 from factflow_infra.db import pipeline_executions, upgrade_to_head
+from factflow_infra.pg_listener import PostgresListener
+from sqlalchemy import text
 
+from factflow_execution._events import (
+    CONTROL_CHANNEL,
+    NOTIFY_CHANNEL,
+    Wakeup,
+    execution_topic,
+)
 from factflow_execution._manager import parse_owner_id
 from factflow_execution._models import PipelineExecution
 from factflow_execution._repositories import PipelineExecutionRepository
@@ -54,6 +62,8 @@ class Lifecycle:
     def __init__(self, service: ExecutionService) -> None:
         self._service = service
         self._heartbeat_task: asyncio.Task[None] | None = None
+        self._listener: PostgresListener | None = None
+        self._control_tasks: set[asyncio.Task[None]] = set()
         self.beats = 0
 
     @property
@@ -63,12 +73,81 @@ class Lifecycle:
     async def startup(self, *, migrate: bool) -> list[str]:
         if migrate:
             await upgrade_to_head(self._service.db)
+        if self._service.db.is_postgres and self._listener is None:
+            self._listener = PostgresListener(
+                self._service.db.url,
+                {NOTIFY_CHANNEL: self._on_event_notify, CONTROL_CHANNEL: self._on_control},
+                on_resync=self._resync,
+            )
+            await self._listener.start()
         interrupted = await self.recover()
         if self._heartbeat_task is None:
             self._heartbeat_task = asyncio.create_task(
                 self._heartbeat_loop(), name="factflow-heartbeat"
             )
         return interrupted
+
+    # -- cross-process (PostgreSQL LISTEN/NOTIFY) -----------------------------
+
+    def _on_event_notify(self, payload: str) -> None:
+        """Another process appended to an execution's log: wake local readers."""
+        data = loads(payload)
+        if data.get("origin") == self._owner:
+            return  # our own event, already published in-process with its record
+        execution_id = str(data["execution_id"])
+        self._service.bus.publish(
+            execution_topic(execution_id), Wakeup(execution_id, data.get("seq"))
+        )
+
+    def _resync(self) -> None:
+        """The LISTEN connection was lost for a while: wake every local reader."""
+        for topic in self._service.bus.topics():
+            if topic.startswith("execution:"):
+                execution_id = topic.partition(":")[2]
+                self._service.bus.publish(topic, Wakeup(execution_id))
+
+    def _on_control(self, payload: str) -> None:
+        """A cancel request for an execution; acted on by the process that owns it."""
+        data = loads(payload)
+        execution_id = str(data.get("execution_id"))
+        if data.get("action") != "cancel" or self._service.manager.get(execution_id) is None:
+            return
+        task = asyncio.create_task(self._cancel_local(execution_id, str(data.get("reason"))))
+        self._control_tasks.add(task)
+        task.add_done_callback(self._control_tasks.discard)
+
+    async def _cancel_local(self, execution_id: str, reason: str) -> None:
+        try:
+            await self._service.cancel(execution_id, reason)
+        except Exception:  # the run may have finished meanwhile
+            _log.info("remote cancel of %s did not apply", execution_id, exc_info=True)
+
+    async def cancel_remote(self, execution: PipelineExecution, reason: str) -> PipelineExecution:
+        """Ask the process that owns ``execution`` to cancel it, and wait for the end."""
+        service = self._service
+        if not service.db.is_postgres:
+            raise ConflictError(
+                f"execution {execution.id} runs in another process ({execution.owner}); "
+                "cancel it through that process's server"
+            )
+        async with service.db.transaction() as conn:
+            await conn.execute(
+                text("SELECT pg_notify(:channel, :payload)"),
+                {
+                    "channel": CONTROL_CHANNEL,
+                    "payload": dumps(
+                        {"execution_id": execution.id, "action": "cancel", "reason": reason}
+                    ),
+                },
+            )
+        limit = service.settings.cancel_grace + service.settings.heartbeat_timeout + 5.0
+        result = await service.wait(execution.id, timeout=limit)
+        if result.timed_out:
+            raise ConflictError(
+                f"execution {execution.id} did not stop within {limit:g}s of the cancel "
+                f"request sent to its owner ({execution.owner})"
+            )
+        return await service.get(execution.id)
 
     def _gone_reason(
         self, owner: str | None, heartbeat_at: datetime | None, cutoff: datetime
@@ -187,5 +266,8 @@ class Lifecycle:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._heartbeat_task
             self._heartbeat_task = None
+        if self._listener is not None:
+            await self._listener.stop()
+            self._listener = None
         await service.lineage.close()
         return interrupted

@@ -138,7 +138,7 @@ class ExecutionService:
         self.lineage = lineage
         self.manager = manager
         self.directory = directory
-        self.event_log = EventLog(db, bus)
+        self.event_log = EventLog(db, bus, origin=manager.owner_id)
         self.lifecycle = Lifecycle(self)
         self._storage_observer = _EventLogStorageObserver(self.event_log)
         self._stop_reasons: dict[str, tuple[str, str]] = {}
@@ -451,10 +451,7 @@ class ExecutionService:
             self._stop_reasons.pop(execution_id, None)
             return await self.get(execution_id)
         if execution.status == "running" and not self.lifecycle.owner_is_gone(execution):
-            raise ConflictError(
-                f"execution {execution_id} runs in another server process ({execution.owner}); "
-                "cancel it through that server"
-            )
+            return await self.lifecycle.cancel_remote(execution, why)
         async with self.db.connect() as conn:
             stats = (await compute_stats(conn, [execution], live=False, finished_at=utcnow()))[
                 execution_id

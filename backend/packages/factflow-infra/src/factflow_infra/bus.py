@@ -102,6 +102,10 @@ class InProcessEventBus:
         for subscription in tuple(self._topics.get(topic, ())):
             subscription._deliver(payload)
 
+    def topics(self) -> list[str]:
+        """Topics that have at least one subscriber."""
+        return list(self._topics)
+
     def subscriber_count(self, topic: str | None = None) -> int:
         if topic is not None:
             return len(self._topics.get(topic, ()))

@@ -169,6 +169,10 @@ class EventBus(Protocol):
 
     def publish(self, topic: str, payload: Any) -> None: ...
 
+    def topics(self) -> list[str]:
+        """Topics that currently have subscribers."""
+        ...
+
     def subscriber_count(self, topic: str | None = None) -> int: ...
 
 
