@@ -301,3 +301,93 @@ async def test_live_progress_while_running(harness: H) -> None:
     outcome = await run.orchestrator.wait()
     assert outcome.status == "completed"
     assert outcome.progress.routes["after"].processed == 5
+
+
+class BrokenSink(InMemoryLineageSink):
+    """Fails ``record`` (after ``ok`` entries) or ``flush`` on demand."""
+
+    def __init__(self, ok: int | None = None, flush_fails: bool = False) -> None:
+        super().__init__()
+        self.ok = ok
+        self.flush_fails = flush_fails
+
+    async def record(self, entry: Any) -> None:
+        if self.ok is not None and len(self.entries) >= self.ok:
+            raise RuntimeError("lineage database is down")
+        await super().record(entry)
+
+    async def flush(self) -> None:
+        await super().flush()
+        if self.flush_fails:
+            raise RuntimeError("flush refused")
+
+
+async def run_with_sink(harness: H, sink: InMemoryLineageSink, items: list[Any]) -> RunOutcome:
+    pipeline = harness.pipeline({"name": "t", "routes": {"src": harness.inline(items, to="b"),
+                                                         "b": {}}})  # fmt: skip
+    callback = RecordingCallback()
+    orchestrator = PipelineOrchestrator(
+        "e", pipeline, queue_names=RouteDirectory().resolve(pipeline),
+        queues=InMemoryQueueBackend(), lineage=sink, storage=InMemoryExecutionStorage(),
+        callback=callback, registry=harness.registry, cancel_grace=0,
+    )  # fmt: skip
+    await orchestrator.start()
+    outcome = await orchestrator.wait()
+    assert callback.outcomes == [outcome]
+    return outcome
+
+
+async def test_a_failing_lineage_sink_fails_the_run_instead_of_hanging(harness: H) -> None:
+    outcome = await run_with_sink(harness, BrokenSink(ok=3), list(range(10)))
+    assert outcome.status == "failed"
+    assert outcome.error is not None
+    assert "could not settle message" in outcome.error
+    assert outcome.error.endswith("RuntimeError: lineage database is down")
+
+
+async def test_a_failing_flush_turns_completion_into_failure(harness: H) -> None:
+    outcome = await run_with_sink(harness, BrokenSink(flush_fails=True), [1, 2])
+    assert (outcome.status, outcome.error) == (
+        "failed",
+        "lineage flush failed: RuntimeError: flush refused",
+    )
+
+
+async def test_a_queue_refusing_replay_messages_fails_the_run(harness: H) -> None:
+    from factflow_protocols import Message
+
+    class RefusingQueue:
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
+            self.name = inner.name
+
+        async def put(self, message: Message) -> None:
+            raise ConnectionError("broker gone")
+
+        async def get(self) -> Message:
+            return await self.inner.get()  # type: ignore[no-any-return]
+
+        async def drain(self) -> list[Message]:
+            return await self.inner.drain()  # type: ignore[no-any-return]
+
+        def qsize(self) -> int:
+            return self.inner.qsize()  # type: ignore[no-any-return]
+
+    class RefusingQueues(InMemoryQueueBackend):
+        def open(self, execution_id: str, name: str) -> Any:
+            return RefusingQueue(super().open(execution_id, name))
+
+    pipeline = harness.pipeline({"name": "t", "routes": {"src": harness.inline([1])}})
+    callback = RecordingCallback()
+    orchestrator = PipelineOrchestrator(
+        "e", pipeline, queue_names=RouteDirectory().resolve(pipeline), queues=RefusingQueues(),
+        lineage=InMemoryLineageSink(), storage=InMemoryExecutionStorage(), callback=callback,
+        registry=harness.registry, initial_messages=[Message("m", "old", "src", 1, "m")],
+    )  # fmt: skip
+    await orchestrator.start()
+    outcome = await orchestrator.wait()
+    assert (outcome.status, outcome.error) == (
+        "failed",
+        "could not start: ConnectionError: broker gone",
+    )
+    assert callback.outcomes == [outcome]

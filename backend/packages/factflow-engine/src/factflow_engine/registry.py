@@ -7,6 +7,11 @@ adapters implement ``produce(ctx)`` returning an async iterator of payloads.
 
 Built-ins and third-party components are registered the same way: entry
 points in the groups ``factflow.processors`` and ``factflow.adapters``.
+
+One instance is built per route per run and shared by that route's
+concurrent workers, so instance state is per-execution memory.  Payloads are
+passed by reference (also to lineage and to every downstream route):
+components return new payloads and never mutate the one they were given.
 """
 
 from __future__ import annotations
@@ -65,6 +70,7 @@ class Registry:
         self.allow_import_paths = allow_import_paths
         self._classes: dict[ComponentKind, dict[str, type]] = {"processor": {}, "adapter": {}}
         self._load_errors: dict[tuple[ComponentKind, str], str] = {}
+        self._imported: dict[tuple[ComponentKind, str], type] = {}
 
     @classmethod
     def from_entry_points(cls, allow_import_paths: bool = False) -> Registry:
@@ -80,8 +86,14 @@ class Registry:
         )
         for kind, group in groups:
             for ep in entry_points(group=group):
-                if ep.name in registry._classes[kind]:
-                    continue  # first registration wins (duplicate dist-info, shadowing)
+                existing = registry._classes[kind].get(ep.name)
+                if existing is not None:  # first registration wins
+                    if f"{existing.__module__}:{existing.__qualname__}" != ep.value:
+                        _logger.warning(
+                            "%s %r is registered twice; keeping %s.%s, ignoring %s",
+                            kind, ep.name, existing.__module__, existing.__qualname__, ep.value,
+                        )  # fmt: skip
+                    continue
                 try:
                     obj = ep.load()
                     registry._register(kind, ep.name, obj)
@@ -177,7 +189,7 @@ class Registry:
                 f"registered {kind} name (an entry point in 'factflow.{kind}s'), or let the "
                 "operator enable them with FACTFLOW_ALLOW_IMPORT_PATHS=true"
             )
-        cached = self._classes[kind].get(path)
+        cached = self._imported.get((kind, path))
         if cached is not None:
             return cached
         module_name, _, attr_path = path.partition(":")
@@ -192,7 +204,7 @@ class Registry:
         problem = component_problem(kind, obj)
         if problem is not None:
             raise ComponentNotFoundError(f"{path!r} is not usable as a {kind}: {problem}")
-        self._classes[kind][path] = obj
+        self._imported[(kind, path)] = obj
         return cast(type, obj)
 
 

@@ -108,6 +108,8 @@ class PipelineOrchestrator:
 
         Raises (before any task starts) ``ConfigValidationError`` when a
         component cannot be built, and ``RuntimeError`` when called twice.
+        A failure after the tasks started (a queue refusing a replay message)
+        ends the run as ``failed`` instead, reported like any other outcome.
         """
         if self._ledger is not None:
             raise RuntimeError(f"orchestrator of execution {self.execution_id} already started")
@@ -139,6 +141,13 @@ class PipelineOrchestrator:
         tag = f"factflow:{self.execution_id[:13]}"
         self._pump.start(f"{tag}:callbacks")
         self._supervisor = asyncio.create_task(self._supervise(), name=f"{tag}:supervisor")
+        try:
+            await self._launch(env, ledger, tag)
+        except Exception as exc:  # the supervisor runs already: end the run, do not strand it
+            self._logger.exception("execution %s: could not start", self.execution_id)
+            self._stop.request_stop("failed", f"could not start: {type(exc).__name__}: {exc}")
+
+    async def _launch(self, env: WorkerEnv, ledger: RunLedger, tag: str) -> None:
         by_name = {route.name: route for route in self._routes}
         for original in self._initial or ():
             route = by_name[original.route]
