@@ -38,9 +38,7 @@ connection = config.attributes.get("connection")
 if connection is not None:
     _run(connection)
 else:
-    url = config.get_main_option("sqlalchemy.url")
-    if not url:
-        raise RuntimeError(
-            "set sqlalchemy.url (or FACTFLOW_DATABASE_URL via factflow's alembic.ini)"
-        )
+    from factflow_foundation import FactFlowSettings
+
+    url = config.get_main_option("sqlalchemy.url") or FactFlowSettings().resolved_database_url
     asyncio.run(_run_async(url))
