@@ -31,4 +31,5 @@ async def test_route_steps_per_second_with_lineage(harness: H) -> None:
         best = max(best, steps / elapsed)
         if best >= TARGET_STEPS_PER_SECOND * 2:
             break
+    print(f"{best:,.0f} route-steps/s")
     assert best >= TARGET_STEPS_PER_SECOND, f"{best:,.0f} route-steps/s"

@@ -1,7 +1,16 @@
-"""Config validation errors: every problem found, each pinned to a field path and line.
+"""The engine's errors: every config problem found, each pinned to a field path and line.
 
-``ConfigValidationError`` sits under ``factflow_foundation.InvalidInputError``
-(HTTP 422); its ``issues`` list is what the server renders field by field.
+The engine's branch of the FactFlow exception tree::
+
+    FactFlowError
+    └── InvalidInputError                 (HTTP 422)
+        ├── ConfigValidationError         .issues: list[ValidationIssue]
+        └── ComponentNotFoundError        (registry.lookup; also a LookupError)
+
+``InvalidInputError`` itself is raised for bad orchestrator inputs (a queue
+mapping missing a route, a replay message for an unknown route) and by
+``RouteDirectory`` when two routes would share a queue.  Exceptions raised by
+processors are ordinary exceptions: they become per-message failures.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from importlib.metadata import entry_points
 from types import MappingProxyType
 from typing import Any, Literal, TypeAlias, cast
 
+from factflow_foundation import InvalidInputError
 from factflow_protocols import Adapter, Processor
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -55,7 +56,7 @@ class ComponentOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class ComponentNotFoundError(LookupError):
+class ComponentNotFoundError(InvalidInputError, LookupError):
     """A component name (or import path) that cannot be used; ``str()`` says why."""
 
 

@@ -58,6 +58,7 @@ class ParamSpec(_Strict):
 
     @property
     def required(self) -> bool:
+        """True when the param has no default (a value must be supplied)."""
         return self.default is None
 
     @model_serializer(mode="wrap")
@@ -110,6 +111,7 @@ class RouteDefinition(_Strict):
 
     @property
     def is_source(self) -> bool:
+        """True when the route produces its own messages from an adapter."""
         return self.adapter is not None
 
 
