@@ -1,16 +1,17 @@
-"""The hot path: at least 20k route-steps per second with lineage recorded."""
+"""A large run loses nothing: one lineage entry per route-step.
+
+Speed is measured by the benchmarks under ``bench/`` (never asserted here:
+these machines are shared and noisy).
+"""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 H = Any  # the Harness fixture (tests/conftest.py)
 
-TARGET_STEPS_PER_SECOND = 20_000
 
-
-async def test_route_steps_per_second_with_lineage(harness: H) -> None:
+async def test_forty_thousand_route_steps_are_each_recorded_once(harness: H) -> None:
     items = list(range(10_000))
     config = {
         "name": "bench",
@@ -20,16 +21,8 @@ async def test_route_steps_per_second_with_lineage(harness: H) -> None:
             "b": {"processors": [{"type": "odd"}]},
         },
     }
-    pipeline = harness.pipeline(config)
-    best = 0.0
-    for attempt in range(3):  # best of three: the machine is shared
-        started = time.perf_counter()
-        run = await harness.run(pipeline, execution_id=f"bench-{attempt}")
-        elapsed = time.perf_counter() - started
-        steps = len(run.lineage.entries)
-        assert steps == 10_000 + 10_000 + 20_000
-        best = max(best, steps / elapsed)
-        if best >= TARGET_STEPS_PER_SECOND * 2:
-            break
-    print(f"{best:,.0f} route-steps/s")
-    assert best >= TARGET_STEPS_PER_SECOND, f"{best:,.0f} route-steps/s"
+    run = await harness.run(harness.pipeline(config), execution_id="bulk")
+    entries = run.lineage.entries
+    assert len(entries) == 10_000 + 10_000 + 20_000
+    assert len({(e.route, e.message_id) for e in entries}) == len(entries)
+    assert run.outcome.status == "completed"
