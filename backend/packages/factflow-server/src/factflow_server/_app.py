@@ -1,0 +1,140 @@
+"""``create_app``: the FastAPI application and its lifespan (the composition root).
+
+Without an injected service the lifespan builds one from settings, migrates
+when asked (by default on SQLite), runs startup recovery, and on stop shuts
+the service down gracefully (DESIGN §6) and disposes the database.  An
+injected service belongs to the caller, who starts and stops it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
+
+from factflow_execution import ExecutionService
+from factflow_foundation import FactFlowSettings, InfrastructureError, get_logger
+from factflow_infra.db import current_revision, head_revision
+from fastapi import APIRouter, FastAPI
+from starlette.middleware import Middleware
+
+from factflow_server import (
+    _routes_artifacts,
+    _routes_configs,
+    _routes_executions,
+    _routes_health,
+    _routes_streams,
+)
+from factflow_server._auth import BearerAuthMiddleware
+from factflow_server._limits import BodyLimitMiddleware
+from factflow_server._openapi import install_openapi
+from factflow_server._problems import UnexpectedErrorMiddleware, install_problem_handlers
+from factflow_server._settings import ServerSettings
+
+__all__ = ["API_PREFIX", "SchemaNotAtHeadError", "create_app"]
+
+API_PREFIX = "/api/v1"
+
+_log = get_logger("factflow.server")
+
+_TAGS = [
+    {"name": "configs", "description": "Stored, versioned pipeline configs, and running them."},
+    {"name": "executions", "description": "Runs of configs: list, inspect, control, wait."},
+    {"name": "lineage and storage", "description": "What a run recorded and stored."},
+    {"name": "streams", "description": "Live Server-Sent Event streams of a run."},
+    {"name": "health", "description": "Liveness and readiness probes."},
+]
+
+
+class SchemaNotAtHeadError(InfrastructureError):
+    """Start-up without ``--migrate`` found a database schema this code cannot use."""
+
+    code = "schema-not-at-head"
+
+
+def _version() -> str:
+    try:
+        return version("factflow-server")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0.0.0"
+
+
+async def _start(settings: ServerSettings) -> ExecutionService:
+    service = ExecutionService.from_settings(settings)
+    try:
+        migrate = settings.should_migrate
+        if not migrate:
+            revision, head = await current_revision(service.db), head_revision()
+            if revision != head:
+                raise SchemaNotAtHeadError(
+                    f"the database ({service.db!r}) is at schema revision {revision or 'none'} "
+                    f"but this server needs {head}; start it with --migrate "
+                    "(or FACTFLOW_MIGRATE=true)",
+                    extra={"revision": revision, "head": head},
+                )
+        interrupted = await service.startup(migrate=migrate)
+    except BaseException:
+        await service.db.dispose()
+        raise
+    if interrupted:
+        _log.warning("start-up recovery marked %d execution(s) interrupted", len(interrupted))
+    return service
+
+
+def create_app(
+    settings: FactFlowSettings | None = None, *, service: ExecutionService | None = None
+) -> FastAPI:
+    """The FactFlow API.
+
+    ``settings`` default to the environment (``FACTFLOW_*``).  Pass ``service``
+    to serve an already started ``ExecutionService`` (tests, embedding); the
+    app then neither starts nor stops it.
+    """
+    server_settings = ServerSettings.from_base(settings)
+    owns_service = service is None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not owns_service:
+            yield
+            return
+        started = await _start(server_settings)
+        app.state.service = started
+        try:
+            yield
+        finally:
+            app.state.service = None
+            try:
+                await started.shutdown()
+            finally:
+                await started.db.dispose()
+
+    middleware = [Middleware(UnexpectedErrorMiddleware)]
+    if server_settings.api_token:
+        middleware.append(Middleware(BearerAuthMiddleware, token=server_settings.api_token))
+    middleware.append(Middleware(BodyLimitMiddleware, max_bytes=server_settings.max_body_bytes))
+
+    app = FastAPI(
+        title="FactFlow API",
+        version=_version(),
+        description=(
+            "Pipeline configs and their executions: run, inspect, control, wait on and "
+            "stream them. Errors are RFC 9457 `application/problem+json` documents whose "
+            "`type` is `urn:factflow:problem:<code>`."
+        ),
+        openapi_tags=_TAGS,
+        lifespan=lifespan,
+        middleware=middleware,
+        generate_unique_id_function=lambda route: route.name,
+    )
+    app.state.settings = server_settings
+    app.state.service = service
+    install_problem_handlers(app)
+
+    api = APIRouter(prefix=API_PREFIX)
+    for module in (_routes_configs, _routes_executions, _routes_artifacts, _routes_streams):
+        api.include_router(module.router)
+    app.include_router(_routes_health.router)
+    app.include_router(api)
+    install_openapi(app, bearer=bool(server_settings.api_token))
+    return app

@@ -1,0 +1,84 @@
+"""OpenAPI helpers: declared error responses, problem media type, security scheme."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from factflow_server._problems import PROBLEM_MEDIA_TYPE, Problem
+
+__all__ = ["install_openapi", "problems"]
+
+_WHY: dict[int, str] = {
+    401: "Missing or wrong bearer token (only when FACTFLOW_API_TOKEN is set).",
+    404: "Unknown execution id, config name or object key.",
+    409: "The request conflicts with the current state (e.g. an illegal transition).",
+    413: "The request body is larger than FACTFLOW_MAX_BODY_BYTES.",
+    415: "The request body has a media type this endpoint does not take.",
+    422: "Invalid input; 'issues' lists the offending fields.",
+    503: "Capacity full (with Retry-After), the database unreachable, or not ready.",
+}
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` entries documenting problem+json errors for ``statuses``
+    (422 and 500 are always included; every route can answer them)."""
+    wanted = sorted({*statuses, 422, 500})
+    return {
+        status: {
+            "model": Problem,
+            "description": _WHY.get(status, HTTPStatus(status).phrase),
+        }
+        for status in wanted
+    }
+
+
+def _problem_media_type(schema: dict[str, Any]) -> None:
+    """FastAPI files error models under application/json; they are problem+json."""
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            for status, response in operation.get("responses", {}).items():
+                content = response.get("content")
+                if not status.isdigit() or int(status) < 400 or not content:
+                    continue
+                if "application/json" in content:
+                    content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+
+
+def _bearer_security(schema: dict[str, Any]) -> None:
+    components = schema.setdefault("components", {})
+    components.setdefault("securitySchemes", {})["bearerAuth"] = {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "The server's FACTFLOW_API_TOKEN.",
+    }
+    for path, item in schema.get("paths", {}).items():
+        if path in ("/healthz", "/readyz"):
+            continue
+        for operation in item.values():
+            operation["security"] = [{"bearerAuth": []}]
+
+
+def install_openapi(app: FastAPI, *, bearer: bool) -> None:
+    """Generate the document once, with problem+json errors and (when a token is
+    configured) the bearer security scheme on every API operation."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+                tags=app.openapi_tags,
+            )
+            _problem_media_type(schema)
+            if bearer:
+                _bearer_security(schema)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented override

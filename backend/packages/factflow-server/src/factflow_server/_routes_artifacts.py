@@ -1,0 +1,76 @@
+"""``/api/v1/executions/{id}/lineage`` and ``…/storage/objects``: what a run recorded."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from factflow_protocols import LineageStatus
+from fastapi import APIRouter, Path, Query, Response
+
+from factflow_server._deps import ExecutionId, Service
+from factflow_server._openapi import problems
+from factflow_server._schemas import LineagePage, StoragePage
+from factflow_server._views import lineage_page, object_response, storage_page
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/executions/{execution_id}", tags=["lineage and storage"])
+
+_MAX_ID = 2**63 - 1
+
+
+@router.get(
+    "/lineage",
+    response_model=LineagePage,
+    summary="Lineage records of an execution (paged, payloads included)",
+    responses=problems(404),
+)
+async def list_lineage(
+    service: Service,
+    execution_id: ExecutionId,
+    route: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$")] = None,
+    status: LineageStatus | None = None,
+    after: Annotated[int | None, Query(ge=0, le=_MAX_ID)] = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+) -> LineagePage:
+    records = await service.lineage_records(
+        execution_id, route=route, status=status, after_id=after, limit=limit
+    )
+    return lineage_page(records, limit)
+
+
+@router.get(
+    "/storage/objects",
+    response_model=StoragePage,
+    summary="Objects an execution stored (paged)",
+    responses=problems(404),
+)
+async def list_storage_objects(
+    service: Service,
+    execution_id: ExecutionId,
+    after: Annotated[int | None, Query(ge=0, le=_MAX_ID)] = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+) -> StoragePage:
+    records = await service.storage_objects(execution_id, after_id=after, limit=limit)
+    return storage_page(records, limit)
+
+
+@router.get(
+    "/storage/objects/{key:path}",
+    response_class=Response,
+    summary="Download one stored object",
+    description="The bytes with their stored content type; 422 for a malformed key.",
+    responses={
+        200: {
+            "description": "The object's bytes.",
+            "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+        },
+        **problems(404),
+    },
+)
+async def download_storage_object(
+    service: Service,
+    execution_id: ExecutionId,
+    key: Annotated[str, Path(description="The object's key (may contain '/').")],
+) -> Response:
+    return await object_response(service, execution_id, key)

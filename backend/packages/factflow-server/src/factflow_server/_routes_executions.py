@@ -1,0 +1,156 @@
+"""``/api/v1/executions``: list, show, cancel, replay, wait, stats and DAG."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from factflow_execution import (
+    ConfigSourceType,
+    DAGResponse,
+    ExecutionStats,
+    ExecutionStatus,
+    PipelineExecution,
+)
+from fastapi import APIRouter, Body, Query, Request, Response, status
+from pydantic import AfterValidator
+
+from factflow_server._deps import CONFIG_NAME_PATTERN, ExecutionId, Service
+from factflow_server._openapi import problems
+from factflow_server._schemas import CancelRequest, ExecutionList, ReplayRequest, WaitResult
+from factflow_server._views import execution_with_stats, wait_unless_disconnected
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/executions", tags=["executions"])
+
+
+def _utc(value: datetime) -> datetime:
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the datetime is out of range once converted to UTC") from None
+
+
+UTCDateTime = Annotated[datetime, AfterValidator(_utc)]
+
+
+@router.get(
+    "",
+    response_model=ExecutionList,
+    summary="List executions (newest first, with stats)",
+    description=(
+        "Filters combine with AND; repeat `status` for several. `since` is inclusive and "
+        "`until` exclusive on the creation time (naive times are UTC). Pass `next_cursor` "
+        "back as `cursor` for the next page."
+    ),
+    responses=problems(),
+)
+async def list_executions(
+    service: Service,
+    status: Annotated[list[ExecutionStatus] | None, Query()] = None,
+    config: Annotated[str | None, Query(pattern=CONFIG_NAME_PATTERN)] = None,
+    source: ConfigSourceType | None = None,
+    since: UTCDateTime | None = None,
+    until: UTCDateTime | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_-]{1,512}$")] = None,
+) -> ExecutionList:
+    page = await service.list(
+        status=status,
+        config_name=config,
+        source=source.value if source is not None else None,
+        since=since,
+        until=until,
+        limit=limit,
+        cursor=cursor,
+    )
+    return ExecutionList(items=page.items, next_cursor=page.next_cursor)
+
+
+@router.get(
+    "/{execution_id}",
+    response_model=PipelineExecution,
+    summary="Show an execution (with live stats while it runs)",
+    responses=problems(404),
+)
+async def get_execution(service: Service, execution_id: ExecutionId) -> PipelineExecution:
+    return await execution_with_stats(service, execution_id)
+
+
+@router.post(
+    "/{execution_id}/cancel",
+    response_model=PipelineExecution,
+    summary="Cancel a pending or running execution",
+    description="Returns the execution once it is terminal; 409 when it already was.",
+    responses=problems(404, 409, 413),
+)
+async def cancel_execution(
+    service: Service,
+    execution_id: ExecutionId,
+    request: Annotated[CancelRequest | None, Body()] = None,
+) -> PipelineExecution:
+    return await service.cancel(execution_id, request.reason if request else None)
+
+
+@router.post(
+    "/{execution_id}/replay",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=PipelineExecution,
+    summary="Replay messages of a finished execution as a new execution",
+    description=(
+        "`mode`: `failed` (default) re-injects the failed messages, `all` the root "
+        "messages, `ids` exactly `message_ids`; `route` narrows any mode. 409 when the "
+        "parent still runs or nothing matches."
+    ),
+    responses=problems(404, 409, 413, 503),
+)
+async def replay_execution(
+    service: Service,
+    execution_id: ExecutionId,
+    response: Response,
+    request: Annotated[ReplayRequest | None, Body()] = None,
+) -> PipelineExecution:
+    replay = request or ReplayRequest()
+    execution = await service.replay(replay.selection(execution_id), labels=replay.labels)
+    response.headers["Location"] = f"/api/v1/executions/{execution.id}"
+    return execution
+
+
+@router.get(
+    "/{execution_id}/wait",
+    response_model=WaitResult,
+    summary="Wait until an execution is terminal (long-poll)",
+    description=(
+        "Answers as soon as the execution is terminal, or after `timeout` seconds with "
+        "`timed_out: true`."
+    ),
+    responses=problems(404),
+)
+async def wait_execution(
+    service: Service,
+    execution_id: ExecutionId,
+    request: Request,
+    timeout: Annotated[float, Query(ge=0, le=300, allow_inf_nan=False)] = 30.0,
+) -> WaitResult:
+    return await wait_unless_disconnected(service, request, execution_id, timeout)
+
+
+@router.get(
+    "/{execution_id}/stats",
+    response_model=ExecutionStats,
+    summary="Execution stats (live while running)",
+    responses=problems(404),
+)
+async def get_execution_stats(service: Service, execution_id: ExecutionId) -> ExecutionStats:
+    return await service.stats(execution_id)
+
+
+@router.get(
+    "/{execution_id}/dag",
+    response_model=DAGResponse,
+    summary="The execution's routes and edges with message counts",
+    responses=problems(404),
+)
+async def get_execution_dag(service: Service, execution_id: ExecutionId) -> DAGResponse:
+    return await service.dag(execution_id)

@@ -1,0 +1,53 @@
+"""``ServerSettings``: the process settings plus what only the HTTP server needs.
+
+Everything reads from the environment with the ``FACTFLOW_`` prefix, like
+``FactFlowSettings`` itself (``FACTFLOW_SSE_HEARTBEAT=5``,
+``FACTFLOW_MAX_BODY_BYTES=4194304``, ``FACTFLOW_API_TOKEN=…``).
+"""
+
+from __future__ import annotations
+
+from factflow_foundation import FactFlowSettings
+from pydantic import Field
+
+__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "ServerSettings"]
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+
+
+class ServerSettings(FactFlowSettings):
+    """``FactFlowSettings`` plus the HTTP server's own knobs."""
+
+    host: str = Field(default=DEFAULT_HOST, description="Interface to bind.")
+    port: int = Field(default=DEFAULT_PORT, ge=0, le=65535, description="TCP port to bind.")
+    migrate: bool | None = Field(
+        default=None,
+        description="Run migrations at start-up; default: yes on SQLite, no on PostgreSQL.",
+    )
+    sse_heartbeat: float = Field(
+        default=15.0, gt=0, description="Seconds between SSE comment heartbeats."
+    )
+    max_body_bytes: int = Field(
+        default=1024 * 1024, ge=1, description="Largest request body accepted (413 above)."
+    )
+    retry_after_seconds: int = Field(
+        default=5, ge=0, description="Retry-After sent with 503 'capacity exceeded' problems."
+    )
+
+    @classmethod
+    def from_base(cls, settings: FactFlowSettings | None) -> ServerSettings:
+        """Server settings from plain ``FactFlowSettings`` (server fields from the
+        environment or their defaults); ``None`` reads everything from the environment."""
+        if settings is None:
+            return cls()
+        if isinstance(settings, ServerSettings):
+            return settings
+        return cls(**settings.model_dump(exclude_unset=False))
+
+    @property
+    def should_migrate(self) -> bool:
+        """Whether start-up migrates: as configured, else only for SQLite databases."""
+        if self.migrate is not None:
+            return self.migrate
+        return self.resolved_database_url.startswith("sqlite")
