@@ -323,5 +323,5 @@ def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str
     assert body["status"] == status
     assert isinstance(body["title"], str) and body["title"]
     assert isinstance(body["detail"], str) and body["detail"]
-    assert body["instance"] == response.request.url.path
+    assert body["instance"] == response.request.url.raw_path.split(b"?")[0].decode()
     return body

@@ -14,7 +14,7 @@ from typing import Final
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from factflow_server._problems import problem_response
+from factflow_server._problems import instance_of, problem_response
 
 __all__ = ["PUBLIC_PATHS", "BearerAuthMiddleware"]
 
@@ -51,7 +51,7 @@ class BearerAuthMiddleware:
             401,
             "unauthorized",
             detail,
-            instance=scope.get("path"),
+            instance=instance_of(scope),
             headers={"WWW-Authenticate": challenge},
         )
         await response(scope, receive, send)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from factflow_server._problems import problem_response
+from factflow_server._problems import instance_of, problem_response
 
 __all__ = ["BodyLimitMiddleware", "BodyTooLargeError"]
 
@@ -73,7 +73,7 @@ class BodyLimitMiddleware:
             413,
             "payload-too-large",
             error.detail,
-            instance=scope.get("path"),
+            instance=instance_of(scope),
             extensions={"limit": self.max_bytes},
             headers={"Connection": "close"},
         )

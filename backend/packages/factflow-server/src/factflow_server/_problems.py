@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any, Final, cast
+from urllib.parse import quote
 
 from factflow_foundation import (
     CapacityExceededError,
@@ -48,6 +49,7 @@ __all__ = [
     "ProblemIssue",
     "UnexpectedErrorMiddleware",
     "install_problem_handlers",
+    "instance_of",
     "problem_response",
     "status_for",
 ]
@@ -116,6 +118,14 @@ def status_for(error: FactFlowError) -> int:
     return 500
 
 
+def instance_of(scope: Scope) -> str:
+    """The request path as sent (percent-encoded): the problem's ``instance``."""
+    raw = scope.get("raw_path")
+    if isinstance(raw, bytes):
+        return raw.decode("latin-1")
+    return quote(str(scope.get("path", "")))
+
+
 def _title(code: str) -> str:
     return code.replace("-", " ").capitalize()
 
@@ -156,7 +166,7 @@ async def _factflow_error(request: Request, exc: FactFlowError) -> JSONResponse:
         status,
         exc.code,
         exc.detail,
-        instance=request.url.path,
+        instance=instance_of(request.scope),
         extensions=exc.extra,
         headers=headers,
     )
@@ -184,7 +194,7 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
         422,
         "invalid-request",
         f"the request is invalid ({count} issue{'s' if count != 1 else ''}): {summary}",
-        instance=request.url.path,
+        instance=instance_of(request.scope),
         extensions={"issues": issues},
     )
 
@@ -199,7 +209,7 @@ async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
         status,
         _HTTP_CODES.get(status, f"http-{status}"),
         detail,
-        instance=request.url.path,
+        instance=instance_of(request.scope),
         headers=exc.headers,
     )
 
@@ -211,7 +221,7 @@ async def _data_error(request: Request, exc: DataError) -> JSONResponse:
         "invalid-input",
         "the database cannot store or compare a value in this request "
         "(for example a NUL character, or a number out of range)",
-        instance=request.url.path,
+        instance=instance_of(request.scope),
     )
 
 
@@ -263,7 +273,7 @@ class UnexpectedErrorMiddleware:
                 500,
                 "internal-error",
                 f"the server hit an unexpected error; it is logged under reference {reference}",
-                instance=scope.get("path"),
+                instance=instance_of(scope),
                 extensions={"reference": reference},
             )
             await response(scope, receive, send)
