@@ -1,0 +1,221 @@
+"""The ``factflow`` command tree and its root options.
+
+::
+
+    factflow [--server URL] [--token T] [--output table|json] [--version]
+    ├── server                       run the API (same options as factflow-server)
+    ├── demo                         the example pipeline end to end, embedded server
+    ├── config     apply | list | show | versions | archive | run
+    ├── execution  list | show | cancel | replay | wait | dag | events | lineage | stats
+    └── storage    watch | ls | get
+
+The root options may also be written after the subcommand
+(``factflow execution list --output json``).  Errors print one line (no
+traceback) and end the process with the code ``ExitCode`` documents.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from factflow_cli import __version__
+from factflow_cli._cmd_config import app as config_app
+from factflow_cli._cmd_execution import app as execution_app
+from factflow_cli._cmd_server import register as register_server_commands
+from factflow_cli._cmd_storage import app as storage_app
+from factflow_cli._context import DEFAULT_SERVER_URL, Globals, OutputFormat, make_console
+from factflow_cli._errors import CliError, ExitCode, ProblemError
+from factflow_cli._outcome import FollowInterruptedError
+
+__all__ = ["app", "main"]
+
+_GLOBAL_WITH_VALUE = ("--server", "--token", "--output")
+
+
+def hoist_global_options(args: Sequence[str]) -> list[str]:
+    """Move root options written after a subcommand to the front.
+
+    Only the long forms listed in ``_GLOBAL_WITH_VALUE`` move (``--opt V`` and
+    ``--opt=V``); nothing after ``--`` does.
+    """
+    front: list[str] = []
+    rest: list[str] = []
+    items = list(args)
+    i = 0
+    while i < len(items):
+        arg = items[i]
+        if arg == "--":
+            rest.extend(items[i:])
+            break
+        name = arg.split("=", 1)[0]
+        if name in _GLOBAL_WITH_VALUE and rest:
+            if "=" in arg:
+                front.append(arg)
+            else:
+                front.extend(items[i : i + 2])
+                i += 1
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
+def report(error: CliError, *, as_json: bool) -> None:
+    """Print ``error`` on stderr: one line, then field issues, candidates and hints."""
+    from rich.text import Text
+
+    console = make_console(sys.stderr)
+    if as_json:
+        body: dict[str, Any] = {"message": error.message, "exit_code": int(error.exit_code)}
+        if isinstance(error, ProblemError):
+            body["problem"] = error.problem
+        import json
+
+        sys.stderr.write(json.dumps({"error": body}, ensure_ascii=False) + "\n")
+        return
+    console.print(Text("error: ", style="bold red") + Text(error.message))
+    if isinstance(error, ProblemError):
+        source = error.source_name
+        for issue in error.issues:
+            where = ""
+            if source:
+                where = f"{source}:{issue['line']}: " if issue.get("line") else f"{source}: "
+            elif issue.get("line"):
+                where = f"line {issue['line']}: "
+            path = issue.get("path") or ""
+            console.print(Text(f"  {where}{path}{': ' if path else ''}{issue.get('message', '')}"))
+        if error.candidates:
+            console.print(Text("  candidates:"))
+            for candidate in error.candidates:
+                console.print(Text(f"    {candidate}"))
+    for hint in error.hints:
+        console.print(Text(f"hint: {hint}", style="dim"))
+
+
+class FactFlowGroup(TyperGroup):
+    """The root group: hoists root options, and turns CliErrors into exit codes."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_global_options(args))
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CliError as error:
+            g = ctx.obj if isinstance(ctx.obj, Globals) else Globals()
+            report(error, as_json=g.json)
+            raise typer.Exit(int(error.exit_code)) from None
+        except FollowInterruptedError as stop:
+            execution_id = stop.args[0] if stop.args else "<id>"
+            sys.stderr.write(
+                f"\nstopped following; execution {execution_id} keeps running on the server.\n"
+                f"cancel it with: factflow execution cancel {execution_id}\n"
+            )
+            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+        except KeyboardInterrupt:
+            sys.stderr.write("\ninterrupted\n")
+            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+
+
+app = typer.Typer(
+    cls=FactFlowGroup,
+    name="factflow",
+    help=(
+        "FactFlow: run message-driven pipelines as observable executions.\n\n"
+        "Talks to a FactFlow server over HTTP (start one with `factflow server`, "
+        "or try everything at once with `factflow demo`).\n\n"
+        "Exit codes: 0 completed, 1 failed (or any other error), 2 usage or input error, "
+        "3 cancelled or interrupted, 4 timed out waiting, 130 stopped with Ctrl-C."
+    ),
+    epilog=(
+        "Examples:\n\n"
+        "  factflow demo\n\n"
+        "  factflow config run examples/pipelines/facts.yaml --follow\n\n"
+        "  factflow execution list --status failed --since 1h\n\n"
+        "  factflow --output json execution show 0199a3f2 | jq .stats.totals"
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"factflow {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    server: Annotated[
+        str,
+        typer.Option(
+            "--server",
+            envvar="FACTFLOW_SERVER_URL",
+            metavar="URL",
+            help="FactFlow server to talk to.",
+        ),
+    ] = DEFAULT_SERVER_URL,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            "--token",
+            envvar="FACTFLOW_API_TOKEN",
+            help="Bearer token, when the server requires one.",
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        OutputFormat,
+        typer.Option(
+            "--output",
+            envvar="FACTFLOW_OUTPUT",
+            case_sensitive=False,
+            help="table for people; json (stable, complete) for scripts.",
+        ),
+    ] = OutputFormat.TABLE,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """FactFlow command line."""
+    g = Globals(server_url=server.rstrip("/"), token=token or None, output=output)
+    ctx.obj = g
+    ctx.call_on_close(g.close)
+
+
+app.add_typer(config_app, name="config")
+app.add_typer(execution_app, name="execution")
+app.add_typer(storage_app, name="storage")
+register_server_commands(app)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The ``factflow`` console script; returns the exit code."""
+    command = typer.main.get_command(app)
+    try:
+        command.main(
+            args=list(sys.argv[1:] if argv is None else argv),
+            prog_name="factflow",
+            standalone_mode=True,
+        )
+    except SystemExit as exit_:
+        code = exit_.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

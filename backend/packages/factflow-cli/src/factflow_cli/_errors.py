@@ -1,0 +1,123 @@
+"""Exit codes and the CLI's error tree.
+
+Every error the CLI reports on purpose is a ``CliError`` carrying the exit code
+the process ends with; the root command group prints its message (one line,
+no traceback) and exits::
+
+    CliError                    exit 1 unless a subclass says otherwise
+    ├── InputError              2  a bad argument, file, duration or config
+    ├── ServerUnreachableError  1  nothing answered at the URL tried
+    ├── ProblemError            2 for 4xx except 409, else 1 (RFC 9457 body)
+    └── ProtocolError           1  the server answered something unexpected
+
+The process exit codes (``ExitCode``) are part of the CLI's contract with
+scripts: 0 completed, 1 failed, 2 usage or input error, 3 cancelled or
+interrupted, 4 timed out waiting, 130 stopped with Ctrl-C.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Any
+
+__all__ = [
+    "CliError",
+    "ExitCode",
+    "InputError",
+    "ProblemError",
+    "ProtocolError",
+    "ServerUnreachableError",
+    "exit_code_for_status",
+]
+
+
+class ExitCode(IntEnum):
+    """How the ``factflow`` process ends."""
+
+    OK = 0
+    FAILED = 1
+    USAGE = 2
+    CANCELLED = 3
+    TIMED_OUT = 4
+    INTERRUPTED = 130
+
+
+_BY_STATUS = {
+    "completed": ExitCode.OK,
+    "failed": ExitCode.FAILED,
+    "cancelled": ExitCode.CANCELLED,
+    "interrupted": ExitCode.CANCELLED,
+}
+
+
+def exit_code_for_status(status: str) -> ExitCode:
+    """The exit code of a command that waited for an execution ending in ``status``.
+
+    A status that is not terminal (``pending``/``running``) means the wait timed out.
+    """
+    return _BY_STATUS.get(status, ExitCode.TIMED_OUT)
+
+
+class CliError(Exception):
+    """An error reported to the user as one message and an exit code."""
+
+    exit_code: ExitCode = ExitCode.FAILED
+
+    def __init__(self, message: str, *, hints: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hints: list[str] = list(hints or [])
+
+
+class InputError(CliError):
+    """Something the user typed or pointed at cannot be used."""
+
+    exit_code = ExitCode.USAGE
+
+
+class ServerUnreachableError(CliError):
+    """No FactFlow server answered at the URL tried."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(
+            f"cannot reach the FactFlow server at {url} ({reason}); start one with "
+            "`factflow server` or point --server / FACTFLOW_SERVER_URL at it"
+        )
+        self.url = url
+
+
+class ProtocolError(CliError):
+    """The server's answer was not what the REST contract promises."""
+
+
+class ProblemError(CliError):
+    """An RFC 9457 problem the server answered with.
+
+    ``code`` is the slug of ``urn:factflow:problem:<code>``; ``problem`` the
+    whole body (``issues`` and ``candidates`` among its extensions).
+    """
+
+    def __init__(self, status: int, problem: dict[str, Any]) -> None:
+        detail = problem.get("detail") or problem.get("title") or f"HTTP {status}"
+        super().__init__(str(detail))
+        self.status = status
+        self.problem = problem
+        #: The file the request's body came from (``config apply``), to name in issues.
+        self.source_name: str | None = None
+        kind = str(problem.get("type") or "")
+        self.code = kind.rsplit(":", 1)[-1] if kind.startswith("urn:factflow:problem:") else kind
+        # 4xx is the caller's input (unknown id, invalid config, ambiguous prefix);
+        # 409 (cancel a finished run, nothing to replay) and 5xx are not.
+        self.exit_code = (
+            ExitCode.USAGE if 400 <= status < 500 and status != 409 else ExitCode.FAILED
+        )
+
+    @property
+    def issues(self) -> list[dict[str, Any]]:
+        issues = self.problem.get("issues")
+        return [i for i in issues if isinstance(i, dict)] if isinstance(issues, list) else []
+
+    @property
+    def candidates(self) -> list[str]:
+        candidates = self.problem.get("candidates")
+        return [str(c) for c in candidates] if isinstance(candidates, list) else []
