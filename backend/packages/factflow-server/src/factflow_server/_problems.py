@@ -13,8 +13,9 @@ problem ``type``, its ``extra`` the extension members)::
 FastAPI's request validation errors are 422 problems whose ``issues`` name the
 field locations; Starlette's HTTP errors (404 route, 405, 401, 413, 415) keep
 their status; a database "data exception" (a value the database cannot hold,
-such as a NUL character) is a 422.  Anything else is a 500 problem that names a
-reference id and leaks nothing; the exception is logged with that id.
+such as a NUL character) is a 422 and a lost connection a 503.  Anything else
+is a 500 problem that names a reference id and leaks nothing; the exception is
+logged with that id.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, ExceptionHandler, Message, Receive, Scope, Send
 
@@ -50,6 +51,7 @@ __all__ = [
     "UnexpectedErrorMiddleware",
     "install_problem_handlers",
     "instance_of",
+    "internal_error_response",
     "problem_response",
     "status_for",
 ]
@@ -214,14 +216,51 @@ async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
     )
 
 
-async def _data_error(request: Request, exc: DataError) -> JSONResponse:
-    _log.warning("%s %s: the database refused a value: %s", request.method, request.url, exc)
+def _sqlstate(exc: DBAPIError) -> str:
+    state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return state if isinstance(state, str) else ""
+
+
+async def _database_error(request: Request, exc: DBAPIError) -> JSONResponse:
+    """A DBAPI error that reached the edge: a value the database refused (SQLSTATE
+    class 22, "data exception": NUL characters, numbers out of range) is the
+    client's 422; a lost or refused connection is a 503; anything else a 500."""
+    if isinstance(exc, DataError) or _sqlstate(exc).startswith("22"):
+        _log.warning("%s %s: the database refused a value: %s", request.method, request.url, exc)
+        return problem_response(
+            422,
+            "invalid-input",
+            "the database cannot store or compare a value in this request "
+            "(for example a NUL character, or a number out of range)",
+            instance=instance_of(request.scope),
+        )
+    if isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated:
+        _log.warning("%s %s: database unavailable: %s", request.method, request.url, exc)
+        return problem_response(
+            503,
+            "infrastructure",
+            "the database is unavailable or busy; retry shortly",
+            instance=instance_of(request.scope),
+        )
+    return internal_error_response(request.scope, exc)
+
+
+def internal_error_response(scope: Scope, exc: BaseException) -> JSONResponse:
+    """Log ``exc`` under a new reference id and return a 500 problem naming only the id."""
+    reference = new_id()
+    _log.error(
+        "unexpected error on %s %s (reference %s)",
+        scope.get("method"),
+        scope.get("path"),
+        reference,
+        exc_info=exc,
+    )
     return problem_response(
-        422,
-        "invalid-input",
-        "the database cannot store or compare a value in this request "
-        "(for example a NUL character, or a number out of range)",
-        instance=instance_of(request.scope),
+        500,
+        "internal-error",
+        f"the server hit an unexpected error; it is logged under reference {reference}",
+        instance=instance_of(scope),
+        extensions={"reference": reference},
     )
 
 
@@ -231,7 +270,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(FactFlowError, cast(ExceptionHandler, _factflow_error))
     app.add_exception_handler(RequestValidationError, cast(ExceptionHandler, _validation_error))
     app.add_exception_handler(HTTPException, cast(ExceptionHandler, _http_error))
-    app.add_exception_handler(DataError, cast(ExceptionHandler, _data_error))
+    app.add_exception_handler(DBAPIError, cast(ExceptionHandler, _database_error))
 
 
 class UnexpectedErrorMiddleware:
@@ -259,21 +298,8 @@ class UnexpectedErrorMiddleware:
 
         try:
             await self.app(scope, receive, tracking_send)
-        except Exception:
+        except Exception as exc:
             if started:
                 raise
-            reference = new_id()
-            _log.exception(
-                "unexpected error on %s %s (reference %s)",
-                scope.get("method"),
-                scope.get("path"),
-                reference,
-            )
-            response = problem_response(
-                500,
-                "internal-error",
-                f"the server hit an unexpected error; it is logged under reference {reference}",
-                instance=instance_of(scope),
-                extensions={"reference": reference},
-            )
+            response = internal_error_response(scope, exc)
             await response(scope, receive, send)
