@@ -4,6 +4,11 @@ Route and progress signals become events in the execution's log; message
 failures too, up to a cap (then they are only counted, so a run with a
 million failures cannot flood the log); ``on_finished`` asks the service to
 finalise, which happens after every orchestrator task has stopped.
+
+These events are *posted* (``EventLog.post``): written promptly by a flush
+task, or together with the terminal status when the run ends first, so the
+orchestrator never waits on a transaction per signal and a short run does not
+pay one commit per route event.
 """
 
 from __future__ import annotations
@@ -36,12 +41,10 @@ class ExecutionStatusCallbackAdapter:
         self.failure_events_suppressed = 0
 
     async def on_route_started(self, route: str) -> None:
-        await self._service.event_log.append(
-            self.execution_id, EventKind.ROUTE_STARTED, {"route": route}
-        )
+        self._service.event_log.post(self.execution_id, EventKind.ROUTE_STARTED, {"route": route})
 
     async def on_route_drained(self, route: str, progress: RouteProgress) -> None:
-        await self._service.event_log.append(
+        self._service.event_log.post(
             self.execution_id,
             EventKind.ROUTE_DRAINED,
             {"route": route, "counts": progress.as_dict()},
@@ -52,7 +55,7 @@ class ExecutionStatusCallbackAdapter:
             self.failure_events_suppressed += 1
             return
         self.failure_events += 1
-        await self._service.event_log.append(
+        self._service.event_log.post(
             self.execution_id,
             EventKind.MESSAGE_FAILED,
             {
@@ -65,7 +68,7 @@ class ExecutionStatusCallbackAdapter:
         )
 
     async def on_progress(self, progress: ProgressSnapshot) -> None:
-        await self._service.event_log.append(
+        self._service.event_log.post(
             self.execution_id,
             EventKind.PROGRESS,
             {

@@ -6,20 +6,29 @@ last_event_seq + 1 … RETURNING``.  That row lock is held until commit, so the
 events of one execution commit in seq order even across processes, and a
 reader at cursor N can never miss an N-1 that commits late.  In this process a
 per-execution lock also spans commit and publish, so live notifications leave
-in seq order.  On PostgreSQL each append also issues ``pg_notify`` (delivered
+in seq order.  On PostgreSQL each write also issues one ``pg_notify`` (delivered
 at commit) as a cross-process wake-up.
+
+Events that nothing waits on to be durable (route started/drained, progress,
+message failures) can be *posted* instead of appended: they are buffered per
+execution and written by the next transaction on that execution - a flush task
+started at once, or the finalising status change if it gets there first - so a
+short run commits its last route and progress events together with its
+terminal status, in one transaction instead of one each.  Posted events keep
+their order relative to every other event of the execution, because every
+write transaction takes the buffer first, under the same per-execution lock.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, TypeAlias
 
-from factflow_foundation import dumps, utcnow
+from factflow_foundation import dumps, get_logger, utcnow
 from factflow_infra.db import Database, execution_events, pipeline_executions
 from factflow_protocols import EventBus
 from pydantic import BaseModel, ConfigDict
@@ -40,6 +49,8 @@ __all__ = [
     "execution_topic",
     "read_events",
 ]
+
+_log = get_logger("factflow.execution.events")
 
 NOTIFY_CHANNEL: Final = "factflow_events"
 CONTROL_CHANNEL: Final = "factflow_control"
@@ -89,6 +100,10 @@ def execution_topic(execution_id: str) -> str:
     return f"execution:{execution_id}"
 
 
+PostedEvents: TypeAlias = list[tuple[str, dict[str, Any], datetime | None]]
+"""Events waiting to be written: ``(kind, data, at)``."""
+
+
 class EventWriter:
     """Appends events inside one open write transaction (see ``EventLog.writing``)."""
 
@@ -102,35 +117,58 @@ class EventWriter:
         self._origin = origin
 
     async def append(self, kind: str, data: dict[str, Any]) -> ExecutionEvent:
+        return (await self.append_many([(kind, data, None)]))[0]
+
+    async def append_many(
+        self, items: Sequence[tuple[str, dict[str, Any], datetime | None]]
+    ) -> list[ExecutionEvent]:
+        """Append ``(kind, data, at)`` events (``at`` None = now) with consecutive seqs:
+        one seq UPDATE, one INSERT and at most one ``pg_notify``, whatever their number."""
+        if not items:
+            return []
         result = await self.conn.execute(
             update(pipeline_executions)
             .where(pipeline_executions.c.id == self.execution_id)
-            .values(last_event_seq=pipeline_executions.c.last_event_seq + 1)
+            .values(last_event_seq=pipeline_executions.c.last_event_seq + len(items))
             .returning(pipeline_executions.c.last_event_seq)
         )
-        seq = result.scalar_one_or_none()
-        if seq is None:
+        last = result.scalar_one_or_none()
+        if last is None:
             raise ExecutionNotFoundError(self.execution_id)
-        event = ExecutionEvent(
-            execution_id=self.execution_id, seq=seq, kind=kind, data=data, at=utcnow()
-        )
-        await self.conn.execute(
-            insert(execution_events).values(
-                execution_id=self.execution_id, seq=seq, kind=kind, data=data, at=event.at
+        now = utcnow()
+        first = last - len(items) + 1
+        events = [
+            ExecutionEvent(
+                execution_id=self.execution_id, seq=first + i, kind=kind, data=data, at=at or now
             )
-        )
+            for i, (kind, data, at) in enumerate(items)
+        ]
+        rows = [
+            {
+                "execution_id": self.execution_id,
+                "seq": e.seq,
+                "kind": e.kind,
+                "data": e.data,
+                "at": e.at,
+            }
+            for e in events
+        ]
+        if len(rows) == 1:
+            await self.conn.execute(insert(execution_events).values(rows[0]))
+        else:
+            await self.conn.execute(insert(execution_events), rows)
         if self._dialect == "postgresql":
             await self.conn.execute(
                 text("SELECT pg_notify(:channel, :payload)"),
                 {
                     "channel": NOTIFY_CHANNEL,
                     "payload": dumps(
-                        {"execution_id": self.execution_id, "seq": seq, "origin": self._origin}
+                        {"execution_id": self.execution_id, "seq": last, "origin": self._origin}
                     ),
                 },
             )
-        self.events.append(event)
-        return event
+        self.events.extend(events)
+        return events
 
 
 class EventLog:
@@ -142,13 +180,19 @@ class EventLog:
         self.origin = origin
         self._locks: dict[str, asyncio.Lock] = {}
         self._users: dict[str, int] = {}
+        self._posted: dict[str, PostedEvents] = {}
+        self._flushers: dict[str, asyncio.Task[None]] = {}
 
     @asynccontextmanager
-    async def writing(self, execution_id: str) -> AsyncIterator[EventWriter]:
+    async def writing(
+        self, execution_id: str, *, claimed: PostedEvents | None = None
+    ) -> AsyncIterator[EventWriter]:
         """Open a write transaction whose appended events are published after commit.
 
         Other statements may run on ``writer.conn`` in the same transaction (a
         status UPDATE, say): they commit or roll back together with the events.
+        Events posted for the execution and not yet written go first (``claimed``
+        ones, taken earlier with ``claim_posted``, before those posted since).
         """
         lock = self._locks.get(execution_id)
         if lock is None:
@@ -156,9 +200,16 @@ class EventLog:
         self._users[execution_id] = self._users.get(execution_id, 0) + 1
         try:
             async with lock:
-                async with self._db.transaction() as conn:
-                    writer = EventWriter(conn, execution_id, self._db.dialect, self.origin)
-                    yield writer
+                posted = (claimed or []) + self._posted.pop(execution_id, [])
+                try:
+                    async with self._db.transaction() as conn:
+                        writer = EventWriter(conn, execution_id, self._db.dialect, self.origin)
+                        if posted:
+                            await writer.append_many(posted)
+                        yield writer
+                except BaseException:
+                    self.unclaim(execution_id, posted)  # not written: keep them, in order
+                    raise
                 topic = execution_topic(execution_id)
                 for event in writer.events:
                     self._bus.publish(topic, event)
@@ -174,6 +225,53 @@ class EventLog:
         """Append one event in its own transaction."""
         async with self.writing(execution_id) as writer:
             return await writer.append(kind, data)
+
+    def post(self, execution_id: str, kind: str, data: dict[str, Any]) -> None:
+        """Buffer an event for the next write transaction on ``execution_id``.
+
+        Never blocks.  A flush task is started at once, so the event is written
+        promptly even when nothing else writes; a status change that comes
+        first takes it into its own transaction instead.  ``at`` is now.
+        """
+        self._posted.setdefault(execution_id, []).append((kind, data, utcnow()))
+        self._ensure_flusher(execution_id)
+
+    def unclaim(self, execution_id: str, events: PostedEvents) -> None:
+        """Give back claimed events that were not written (they go first, in order)."""
+        if events:
+            self._posted[execution_id] = events + self._posted.get(execution_id, [])
+            self._ensure_flusher(execution_id)
+
+    def _ensure_flusher(self, execution_id: str) -> None:
+        if execution_id not in self._flushers:
+            task = asyncio.get_running_loop().create_task(
+                self._flush(execution_id), name=f"factflow-events:{execution_id[:13]}"
+            )
+            self._flushers[execution_id] = task
+
+    def claim_posted(self, execution_id: str) -> PostedEvents:
+        """Take the events posted for ``execution_id`` so far, to hand them to
+        ``writing(claimed=...)``: the status change that ends a run writes them
+        in its own transaction instead of a flush task writing them just before."""
+        return self._posted.pop(execution_id, [])
+
+    async def _flush(self, execution_id: str) -> None:
+        try:
+            while self._posted.get(execution_id):
+                async with self.writing(execution_id):
+                    pass  # writing() takes the posted events
+        except Exception:
+            dropped = self._posted.pop(execution_id, [])
+            _log.exception(
+                "could not write %d event(s) of execution %s; dropped", len(dropped), execution_id
+            )
+        finally:
+            self._flushers.pop(execution_id, None)
+
+    async def flush_posted(self) -> None:
+        """Wait until every posted event is written (or dropped after an error)."""
+        while self._flushers:
+            await asyncio.gather(*self._flushers.values(), return_exceptions=True)
 
 
 async def read_events(

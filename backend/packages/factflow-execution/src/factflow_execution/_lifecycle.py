@@ -266,6 +266,7 @@ class Lifecycle:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._heartbeat_task
             self._heartbeat_task = None
+        await service.event_log.flush_posted()
         if self._listener is not None:
             await self._listener.stop()
             self._listener = None

@@ -142,6 +142,8 @@ class ExecutionService:
         self.lifecycle = Lifecycle(self)
         self._storage_observer = _EventLogStorageObserver(self.event_log)
         self._stop_reasons: dict[str, tuple[str, str]] = {}
+        # The row as it became ``running`` here, so finalising need not read it back.
+        self._started: dict[str, PipelineExecution] = {}
 
     @classmethod
     def from_settings(
@@ -242,6 +244,20 @@ class ExecutionService:
         invalid.
         """
         source = _source_type(source)
+        config, snapshot = await self._snapshot(config_name, version, params)
+        return await self._insert(
+            execution_id or new_id(),
+            config=config,
+            config_name=config.name,
+            snapshot=snapshot,
+            source=source,
+            labels=labels,
+        )
+
+    async def _snapshot(
+        self, config_name: str, version: int | None, params: Mapping[str, Any] | None
+    ) -> tuple[PipelineConfig, dict[str, Any]]:
+        """The stored config and the snapshot a new execution of it gets."""
         async with self.db.connect() as conn:
             config = await PipelineConfigRepository(conn).get(config_name, version)
         if config.archived:
@@ -259,14 +275,7 @@ class ExecutionService:
                 "checksum": config.checksum,
             },
         }
-        return await self._insert(
-            execution_id or new_id(),
-            config=config,
-            config_name=config.name,
-            snapshot=snapshot,
-            source=source,
-            labels=labels,
-        )
+        return config, snapshot
 
     async def _insert(
         self,
@@ -309,26 +318,50 @@ class ExecutionService:
         labels: Mapping[str, str] | None = None,
     ) -> PipelineExecution:
         """Create and start an execution.  Capacity is claimed first, so a full
-        server refuses without leaving a row behind."""
+        server refuses without leaving a row behind.
+
+        The row is inserted ``pending`` and moved to ``running`` in one
+        transaction (both status events are in the log); a run whose components
+        cannot be built is recorded ``failed`` instead, and the error raised.
+        """
         source = _source_type(source)
         execution_id = new_id()
         self.manager.reserve(execution_id)
+        started = False
         try:
-            await self.create_execution(
-                config_name,
-                version=version,
-                params=params,
-                source=source,
-                labels=labels,
-                execution_id=execution_id,
-            )
-        except BaseException:
-            self.manager.release(execution_id)
-            raise
-        return await self._start_reserved(execution_id)
+            config, snapshot = await self._snapshot(config_name, version, params)
+            failure: Exception | None = None
+            async with self.event_log.writing(execution_id) as writer:
+                execution = await PipelineExecutionRepository(writer.conn).add(
+                    execution_id=execution_id,
+                    config=config,
+                    config_name=config.name,
+                    snapshot=snapshot,
+                    source=source,
+                    labels=labels,
+                    owner=self.manager.owner_id,
+                )
+                await writer.append(EventKind.STATUS, {"status": "pending"})
+                try:
+                    orchestrator = await self._build_orchestrator(execution)
+                except Exception as exc:
+                    failure = exc
+                    await transition(writer, "failed", error=f"could not start: {exc}")
+                    running = None
+                else:
+                    running = await transition(writer, "running", owner=self.manager.owner_id)
+            if failure is not None:
+                raise failure
+            if running is None:  # pragma: no cover - the row was inserted pending just now
+                raise IllegalTransitionError(execution_id, "start", "unknown", ["pending"])
+            launched = await self._launch(execution_id, orchestrator, running)
+            started = True
+            return launched
+        finally:
+            if not started:
+                self.manager.release(execution_id)
 
     async def _start_reserved(self, execution_id: str) -> PipelineExecution:
-        started = False
         try:
             execution = await self.get(execution_id)
             if execution.status != "pending":
@@ -343,18 +376,25 @@ class ExecutionService:
             if running is None:
                 current = await self.get(execution_id)
                 raise IllegalTransitionError(execution_id, "start", current.status, ["pending"])
-            self.manager.register(execution_id, orchestrator)
-            started = True
-            try:
-                await orchestrator.start()
-            except Exception as exc:
-                self.manager.discard(execution_id)
-                await self._fail_to_start(execution_id, exc)
-                raise
-            return running
-        finally:
-            if not started:
-                self.manager.release(execution_id)
+        except BaseException:
+            self.manager.release(execution_id)
+            raise
+        return await self._launch(execution_id, orchestrator, running)
+
+    async def _launch(
+        self, execution_id: str, orchestrator: PipelineOrchestrator, running: PipelineExecution
+    ) -> PipelineExecution:
+        """Hand a ``running`` row's orchestrator to the manager and start it."""
+        self.manager.register(execution_id, orchestrator)
+        self._started[execution_id] = running
+        try:
+            await orchestrator.start()
+        except Exception as exc:
+            self._started.pop(execution_id, None)
+            self.manager.discard(execution_id)
+            await self._fail_to_start(execution_id, exc)
+            raise
+        return running
 
     async def _fail_to_start(self, execution_id: str, exc: Exception) -> None:
         async with self.event_log.writing(execution_id) as writer:
@@ -401,6 +441,9 @@ class ExecutionService:
         the one conditional UPDATE + terminal event commits.  Returns ``None``
         when the row was no longer running (nothing written).
         """
+        # Take the run's last posted events (route drained, final progress) before
+        # the first await, so they commit with the terminal status, not just before.
+        claimed = self.event_log.claim_posted(execution_id)
         try:
             await self.lineage.flush()
             status: ExecutionStatus = outcome.status
@@ -412,7 +455,9 @@ class ExecutionService:
                 error = reason
             now = utcnow()
             async with self.db.connect() as conn:
-                execution = await PipelineExecutionRepository(conn).get(execution_id)
+                execution = self._started.pop(execution_id, None)
+                if execution is None:
+                    execution = await PipelineExecutionRepository(conn).get(execution_id)
                 stats = (
                     await compute_stats(
                         conn,
@@ -422,12 +467,15 @@ class ExecutionService:
                         failure_events_suppressed={execution_id: failure_events_suppressed},
                     )
                 )[execution_id]
-            async with self.event_log.writing(execution_id) as writer:
+            async with self.event_log.writing(execution_id, claimed=claimed) as writer:
+                claimed = []
                 final = await transition(writer, status, error=error, stats=stats, at=now)
             if final is None:
                 _log.warning("execution %s was no longer running at finalise", execution_id)
             return final
         finally:
+            self.event_log.unclaim(execution_id, claimed)
+            self._started.pop(execution_id, None)
             self.manager.discard(execution_id)
 
     async def cancel(self, execution_id: str, reason: str | None = None) -> PipelineExecution:

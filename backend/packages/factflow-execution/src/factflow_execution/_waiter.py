@@ -63,26 +63,27 @@ class ExecutionWaiter:
             if execution.terminal:
                 return _from_row(execution)
             status = execution.status
-            while True:
-                remaining = None if deadline is None else deadline - loop.time()
-                if remaining is not None and remaining <= 0:
-                    return ExecutionWaitResult(self.execution_id, status, timed_out=True)
-                try:
-                    item = await asyncio.wait_for(subscription.get(), remaining)
-                except TimeoutError:
-                    return ExecutionWaitResult(self.execution_id, status, timed_out=True)
-                if isinstance(item, ExecutionEvent):
-                    if item.terminal:
-                        return _from_event(item)
-                    if item.kind == "status":
-                        status = item.data["status"]
-                elif item is OVERFLOW or item is not None:
-                    # A wake-up without the record (overflow, another process):
-                    # the row is the truth.
-                    execution = await self._read()
-                    if execution.terminal:
-                        return _from_row(execution)
-                    status = execution.status
+            # One deadline for the whole wait (not a wait_for per item): items
+            # already buffered are taken without a scheduling step, so the
+            # terminal event resolves the waiter as soon as it is published.
+            try:
+                async with asyncio.timeout_at(deadline):
+                    while True:
+                        item = await subscription.get()
+                        if isinstance(item, ExecutionEvent):
+                            if item.terminal:
+                                return _from_event(item)
+                            if item.kind == "status":
+                                status = item.data["status"]
+                        elif item is OVERFLOW or item is not None:
+                            # A wake-up without the record (overflow, another
+                            # process): the row is the truth.
+                            execution = await self._read()
+                            if execution.terminal:
+                                return _from_row(execution)
+                            status = execution.status
+            except TimeoutError:
+                return ExecutionWaitResult(self.execution_id, status, timed_out=True)
 
     async def _read(self) -> PipelineExecution:
         async with self._db.connect() as conn:
