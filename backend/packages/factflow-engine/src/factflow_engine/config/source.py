@@ -56,7 +56,12 @@ def parse_source(source: str | bytes | Mapping[str, Any], filename: str | None) 
 
 
 def _parse_yaml(text: str) -> ParsedSource:
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)  # its reader rejects unprintable characters at once
+    except yaml.YAMLError as exc:
+        return ParsedSource(
+            data=None, issues=[ValidationIssue("(top level)", f"YAML error: {exc}")]
+        )
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
