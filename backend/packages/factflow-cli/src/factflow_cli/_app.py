@@ -29,8 +29,7 @@ from factflow_cli._cmd_execution import app as execution_app
 from factflow_cli._cmd_server import register as register_server_commands
 from factflow_cli._cmd_storage import app as storage_app
 from factflow_cli._context import DEFAULT_SERVER_URL, Globals, OutputFormat, make_console
-from factflow_cli._errors import CliError, ExitCode, ProblemError
-from factflow_cli._outcome import FollowInterruptedError
+from factflow_cli._errors import CliError, ExitCode, FollowInterruptedError, ProblemError
 
 __all__ = ["app", "main"]
 

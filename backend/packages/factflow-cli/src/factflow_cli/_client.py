@@ -12,15 +12,21 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
-import httpx
-
 from factflow_cli._errors import CliError, ProblemError, ProtocolError, ServerUnreachableError
 from factflow_cli._sse import ServerSentEvent, SseParser
+
+# httpx's __init__ imports its own command line (click, rich.progress, pygments:
+# a third of its import time) unless that import fails, in which case it falls
+# back to a stub.  This process never runs the httpx CLI, so make it fail.
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
+import httpx  # noqa: E402
 
 __all__ = ["TERMINAL_STATUSES", "ApiClient", "is_terminal_event"]
 

@@ -306,7 +306,7 @@ def events(
 
       factflow --output json execution events 0199a3f2 | jq -c 'select(.kind=="message.failed")'
     """
-    from factflow_cli._outcome import FollowInterruptedError
+    from factflow_cli._errors import FollowInterruptedError
 
     g = _g(ctx)
     client = g.client()

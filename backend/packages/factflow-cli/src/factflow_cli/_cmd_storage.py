@@ -126,8 +126,7 @@ def watch(
     """
     import json
 
-    from factflow_cli._errors import exit_code_for_status
-    from factflow_cli._outcome import FollowInterruptedError
+    from factflow_cli._errors import FollowInterruptedError, exit_code_for_status
     from factflow_cli._render import event_line
 
     g = _g(ctx)

@@ -22,8 +22,8 @@ from typing import Any
 from rich.text import Text
 
 from factflow_cli._context import Globals
-from factflow_cli._errors import ExitCode, InputError
-from factflow_cli._outcome import FollowInterruptedError, follow
+from factflow_cli._errors import ExitCode, FollowInterruptedError, InputError
+from factflow_cli._outcome import follow
 
 __all__ = ["default_data_dir", "find_example", "run_demo"]
 

@@ -10,6 +10,9 @@ no traceback) and exits::
     ├── ProblemError            2 for 4xx except 409, else 1 (RFC 9457 body)
     └── ProtocolError           1  the server answered something unexpected
 
+``FollowInterruptedError`` (Ctrl-C while following or waiting) is not a
+``CliError``: the run goes on, and the root group says how to cancel it.
+
 The process exit codes (``ExitCode``) are part of the CLI's contract with
 scripts: 0 completed, 1 failed, 2 usage or input error, 3 cancelled or
 interrupted, 4 timed out waiting, 130 stopped with Ctrl-C.
@@ -23,6 +26,7 @@ from typing import Any
 __all__ = [
     "CliError",
     "ExitCode",
+    "FollowInterruptedError",
     "InputError",
     "ProblemError",
     "ProtocolError",
@@ -121,3 +125,10 @@ class ProblemError(CliError):
     def candidates(self) -> list[str]:
         candidates = self.problem.get("candidates")
         return [str(c) for c in candidates] if isinstance(candidates, list) else []
+
+
+class FollowInterruptedError(Exception):
+    """Ctrl-C while following or waiting: the run goes on; exit 130 with a hint.
+
+    ``args[0]`` is the execution id.
+    """

@@ -15,16 +15,12 @@ from rich.text import Text
 
 from factflow_cli._context import Globals
 from factflow_cli._durations import format_duration
-from factflow_cli._errors import ExitCode, exit_code_for_status
+from factflow_cli._errors import ExitCode, FollowInterruptedError, exit_code_for_status
 from factflow_cli._render import failures_table, stats_table, status_text
 
-__all__ = ["FollowInterruptedError", "after_start", "finish", "summary", "wait_for"]
+__all__ = ["after_start", "finish", "follow", "summary", "wait_for"]
 
 _ICONS = {"completed": "✓", "failed": "✗", "cancelled": "■", "interrupted": "■"}
-
-
-class FollowInterruptedError(Exception):
-    """Ctrl-C while following or waiting: the run goes on; exit 130 with a hint."""
 
 
 def summary(execution: Mapping[str, Any], failures: Sequence[Mapping[str, Any]]) -> Group:
