@@ -77,7 +77,7 @@ def report(error: CliError, *, as_json: bool) -> None:
 
         sys.stderr.write(json.dumps({"error": body}, ensure_ascii=False) + "\n")
         return
-    console.print(Text("error: ", style="bold red") + Text(error.message))
+    console.print(Text("error: ", style="bold red") + Text(error.message), soft_wrap=True)
     if isinstance(error, ProblemError):
         source = error.source_name
         for issue in error.issues:
@@ -87,13 +87,14 @@ def report(error: CliError, *, as_json: bool) -> None:
             elif issue.get("line"):
                 where = f"line {issue['line']}: "
             path = issue.get("path") or ""
-            console.print(Text(f"  {where}{path}{': ' if path else ''}{issue.get('message', '')}"))
+            message = f"  {where}{path}{': ' if path else ''}{issue.get('message', '')}"
+            console.print(Text(message), soft_wrap=True)
         if error.candidates:
-            console.print(Text("  candidates:"))
+            console.print(Text("  candidates:"), soft_wrap=True)
             for candidate in error.candidates:
-                console.print(Text(f"    {candidate}"))
+                console.print(Text(f"    {candidate}"), soft_wrap=True)
     for hint in error.hints:
-        console.print(Text(f"hint: {hint}", style="dim"))
+        console.print(Text(f"hint: {hint}", style="dim"), soft_wrap=True)
 
 
 class FactFlowGroup(TyperGroup):

@@ -92,5 +92,6 @@ class Globals:
         sys.stdout.flush()
 
     def note(self, message: str) -> None:
-        """A human remark on stderr (never mixed into stdout's data)."""
-        self.err.print(message)
+        """A human remark on stderr (never mixed into stdout's data); not wrapped, so
+        the commands it suggests stay copyable."""
+        self.err.print(message, soft_wrap=True, markup=False)

@@ -24,6 +24,7 @@ from rich.text import Text
 from factflow_cli._context import Globals
 from factflow_cli._errors import ExitCode, FollowInterruptedError, InputError
 from factflow_cli._outcome import follow
+from factflow_cli._render import line
 
 __all__ = ["default_data_dir", "find_example", "run_demo"]
 
@@ -135,7 +136,7 @@ def _walk_through(
                     "execution - most succeed this time:"
                 )
             )
-            g.out.print(Text(f"$ factflow execution replay {execution_id} --failed --follow"))
+            g.out.print(line(f"$ factflow execution replay {execution_id} --failed --follow"))
         replay = client.replay(execution_id, mode="failed")
         replay_code = follow(g, str(replay["id"]), timeout, emit=False)
         report["replay"] = client.get_execution(str(replay["id"]))

@@ -24,7 +24,10 @@ def run_server(argv: Sequence[str]) -> int:
     """Run ``factflow-server`` with ``argv`` in the foreground; its exit status."""
     from factflow_server import main
 
-    return main(list(argv))
+    try:
+        return main(list(argv))
+    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled: a normal stop
+        return 0
 
 
 def default_port() -> int:

@@ -29,6 +29,8 @@ from factflow_cli._sse import ServerSentEvent
 __all__ = ["FollowOutcome", "follow_events"]
 
 MAX_FAILURES_KEPT = 5
+#: Failures printed as lines when the output is not a terminal.
+LINES_FOR_FAILURES = 3
 
 
 @dataclass
@@ -159,8 +161,18 @@ class _Display:
             self.storage_objects += 1
         if self.live is not None:
             self.live.refresh()
-        elif not self.quiet and kind != "progress" and kind != "storage.written":
-            self.console.print(event_line(event))
+        elif not self.quiet and kind not in ("progress", "storage.written"):
+            self._line(event, kind)
+
+    def _line(self, event: Mapping[str, Any], kind: Any) -> None:
+        """Plain output (a pipe, CI logs): milestones and the first few failures."""
+        if kind == "message.failed":
+            if self.failed_events > LINES_FOR_FAILURES:
+                return
+            if self.failed_events == LINES_FOR_FAILURES:
+                self.console.print(Text("… more failures: see the summary", style="dim"))
+                return
+        self.console.print(event_line(event))
 
     def note(self, message: str) -> None:
         if not self.quiet:

@@ -16,7 +16,7 @@ from rich.text import Text
 from factflow_cli._context import Globals
 from factflow_cli._durations import format_duration
 from factflow_cli._errors import ExitCode, FollowInterruptedError, exit_code_for_status
-from factflow_cli._render import failures_table, stats_table, status_text
+from factflow_cli._render import failures_table, line, stats_table, status_text
 
 __all__ = ["after_start", "finish", "follow", "summary", "wait_for"]
 
@@ -38,9 +38,9 @@ def summary(execution: Mapping[str, Any], failures: Sequence[Mapping[str, Any]])
     if execution.get("error"):
         parts.append(Text(f"error: {execution['error']}", style="red"))
     if stats.get("routes"):
-        parts.append(stats_table(stats))
+        parts.append(stats_table(stats, hide_idle=bool(execution.get("parent_execution_id"))))
     parts.append(
-        Text(
+        line(
             f"storage: {stats.get('storage_objects', 0)} objects, "
             f"{stats.get('storage_bytes', 0)} bytes  "
             f"(factflow storage ls {execution.get('id')})"
@@ -52,7 +52,7 @@ def summary(execution: Mapping[str, Any], failures: Sequence[Mapping[str, Any]])
         if failures:
             parts.append(failures_table(failures))
         parts.append(
-            Text(f"replay them with: factflow execution replay {execution.get('id')} --failed")
+            line(f"replay them with: factflow execution replay {execution.get('id')} --failed")
         )
     return Group(*parts)
 
@@ -149,7 +149,7 @@ def after_start(
         if g.json:
             g.emit_json(dict(execution))
         else:
-            g.out.print(Text(f"execution {execution_id} {verb}"))
+            g.out.print(line(f"execution {execution_id} {verb}"))
             g.note(
                 f"follow it with: factflow execution events {execution_id} --follow, "
                 f"or wait with: factflow execution wait {execution_id}"

@@ -23,6 +23,7 @@ __all__ = [
     "execution_detail",
     "executions_table",
     "failures_table",
+    "line",
     "lineage_table",
     "stats_table",
     "status_text",
@@ -39,6 +40,11 @@ STATUS_STYLES = {
     "pending": "dim",
 }
 COUNT_FIELDS = ("received", "processed", "failed", "filtered", "cancelled", "in_flight")
+
+
+def line(text: str, style: str = "") -> Text:
+    """One line that is never wrapped (commands in it stay copyable)."""
+    return Text(text, style=style, no_wrap=True, overflow="ignore")
 
 
 def status_text(status: str | None) -> Text:
@@ -200,8 +206,11 @@ def execution_detail(execution: Mapping[str, Any]) -> RenderableType:
     return Group(*parts)
 
 
-def stats_table(stats: Mapping[str, Any], *, title: str | None = None) -> Table:
-    """Per-route counts with a totals row."""
+def stats_table(
+    stats: Mapping[str, Any], *, title: str | None = None, hide_idle: bool = False
+) -> Table:
+    """Per-route counts with a totals row (``hide_idle``: without routes that received
+    nothing, e.g. the routes a replay did not touch)."""
     from rich import box
 
     table = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD)
@@ -210,6 +219,8 @@ def stats_table(stats: Mapping[str, Any], *, title: str | None = None) -> Table:
         table.add_column(name.upper().replace("_", " "), justify="right", no_wrap=True)
     table.add_column("AVG MS", justify="right", no_wrap=True)
     for name, route in (stats.get("routes") or {}).items():
+        if hide_idle and not route.get("received"):
+            continue
         avg = route.get("duration_ms_avg")
         table.add_row(
             name,
