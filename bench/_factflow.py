@@ -18,12 +18,13 @@ from typing import Any
 from factflow_engine import ComponentOptions, Registry
 from factflow_execution import ExecutionService
 from factflow_foundation import FactFlowSettings
+from factflow_infra import InProcessEventBus
 from factflow_protocols import AdapterContext, Message, ProcessorContext
 from pydantic import Field
 
 from bench._core import timer_ms
 
-__all__ = ["GATES", "Gates", "bench_registry", "open_service"]
+__all__ = ["GATES", "Gates", "StampingBus", "bench_registry", "open_service"]
 
 
 class Gates:
@@ -66,6 +67,20 @@ class Gates:
 
 
 GATES = Gates()
+
+
+class StampingBus(InProcessEventBus):
+    """The in-process bus, noting when each execution's terminal event is published
+    (right after its transaction commits)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.terminal_published_at: dict[str, float] = {}
+
+    def publish(self, topic: str, payload: Any) -> None:
+        if getattr(payload, "terminal", False):
+            self.terminal_published_at[payload.execution_id] = timer_ms()
+        super().publish(topic, payload)
 
 
 class BenchRange:
@@ -148,7 +163,9 @@ async def open_service(
 ) -> AsyncIterator[ExecutionService]:
     """A started ``ExecutionService`` on ``url``; shut down and disposed afterwards."""
     settings = bench_settings(url, data_dir, **overrides)
-    service = ExecutionService.from_settings(settings, registry=bench_registry(), owner_id=owner_id)
+    service = ExecutionService.from_settings(
+        settings, registry=bench_registry(), owner_id=owner_id, bus=StampingBus()
+    )
     await service.startup(migrate=migrate)
     try:
         yield service

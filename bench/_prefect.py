@@ -87,6 +87,7 @@ class PrefectPeer:
     home: Path
     server: asyncio.subprocess.Process
     log_dir: Path
+    idle_rss_mb: float | None = None
 
     @property
     def python(self) -> Path:
@@ -145,6 +146,7 @@ async def prefect_peer(work_dir: Path) -> AsyncIterator[PrefectPeer]:
     )
     try:
         await wait_http(f"{api_url}/health", timeout=120, process=server)
-        yield PrefectPeer(version, api_url, home, server, work_dir)
+        await asyncio.sleep(3.0)
+        yield PrefectPeer(version, api_url, home, server, work_dir, rss_mb(server.pid))
     finally:
         await stop_process(server)

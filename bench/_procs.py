@@ -32,7 +32,7 @@ def _children(pid: int) -> list[int]:
 
 
 def rss_mb(pid: int, *, tree: bool = True) -> float:
-    """Resident set size of ``pid`` (and its descendants) in MiB."""
+    """Resident set size of ``pid`` (and its descendants) in MB (10^6 bytes)."""
     total_kb = 0
     pids = [pid]
     seen: set[int] = set()
@@ -51,7 +51,7 @@ def rss_mb(pid: int, *, tree: bool = True) -> float:
             continue
         if tree:
             pids.extend(_children(current))
-    return total_kb / 1024.0
+    return total_kb * 1024 / 1e6
 
 
 def free_port() -> int:
