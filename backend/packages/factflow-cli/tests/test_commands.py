@@ -406,3 +406,68 @@ def test_storage_watch(cli: Any, done: dict[str, Any]) -> None:
 def test_server_dialect_is_the_one_asked_for(server: Any, cli: Any) -> None:
     assert cli("execution", "list").exit_code == 0
     assert server.dialect in ("sqlite", "postgresql")
+
+
+# -- resuming a dropped event stream ---------------------------------------------------
+
+
+class _DropFirstEventStream:
+    """A transport that cuts the first event stream after its first chunks (as a
+    network drop would, possibly mid-frame) and records each Last-Event-ID sent."""
+
+    def __init__(self) -> None:
+        import httpx
+
+        self._inner = httpx.HTTPTransport()
+        self.last_event_ids: list[str | None] = []
+
+    def handle_request(self, request: Any) -> Any:
+        import httpx
+
+        response = self._inner.handle_request(request)
+        if not request.url.path.endswith("/events"):
+            return response
+        self.last_event_ids.append(request.headers.get("last-event-id"))
+        if len(self.last_event_ids) > 1:
+            return response
+        inner = response.stream
+
+        class Cut(httpx.SyncByteStream):
+            def __iter__(self) -> Any:
+                seen = b""
+                for chunk in inner:
+                    seen += chunk
+                    if seen.count(b"\n\n") >= 3:  # three frames through, maybe part of a fourth
+                        yield chunk[: max(1, len(chunk) - 5)]
+                        raise httpx.ReadError("connection reset (test)")
+                    yield chunk
+
+            def close(self) -> None:
+                inner.close()
+
+        return httpx.Response(
+            response.status_code, headers=response.headers, stream=Cut(), request=request
+        )
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def test_event_stream_resumes_with_last_event_id(cli: Any, done: dict[str, Any]) -> None:
+    import httpx
+    from factflow_cli._client import ApiClient
+
+    transport = _DropFirstEventStream()
+    reconnects: list[tuple[str, int]] = []
+    with ApiClient(cli.server_url, transport=httpx.MockTransport(transport.handle_request)) as api:
+        events = [
+            e.json()
+            for e in api.events(done["id"], on_reconnect=lambda r, n: reconnects.append((r, n)))
+        ]
+    seqs = [e["seq"] for e in events]
+    assert seqs == list(range(1, len(seqs) + 1))  # every event once, in order
+    assert events[-1]["data"]["status"] == "completed"
+    assert len(reconnects) == 1 and "connection reset" in reconnects[0][0]
+    assert transport.last_event_ids[0] is None
+    resumed_after = int(transport.last_event_ids[1] or 0)
+    assert 1 <= resumed_after < len(seqs)
