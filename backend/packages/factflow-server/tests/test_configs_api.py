@@ -91,6 +91,8 @@ async def test_malformed_json_and_yaml_bodies_are_422_not_500(client: httpx.Asyn
     assert_problem(bad_yaml, 422, "invalid-config")
     not_utf8 = await client.post(f"{API}/configs", content=b"name: \xff\xfe", headers=YAML)
     assert_problem(not_utf8, 422, "invalid-config")
+    unprintable = await client.post(f"{API}/configs", content="name: \x9c".encode(), headers=YAML)
+    assert_problem(unprintable, 422, "invalid-config")
     empty = await client.post(f"{API}/configs", content=b"  \n", headers=YAML)
     assert_problem(empty, 422, "invalid-input")
 

@@ -13,6 +13,7 @@ from factflow_server._problems import PROBLEM_MEDIA_TYPE, Problem
 __all__ = ["install_openapi", "problems"]
 
 _WHY: dict[int, str] = {
+    400: "The request body could not be decoded (e.g. JSON that is not UTF-8).",
     401: "Missing or wrong bearer token (only when FACTFLOW_API_TOKEN is set).",
     404: "Unknown execution id, config name or object key.",
     409: "The request conflicts with the current state (e.g. an illegal transition).",

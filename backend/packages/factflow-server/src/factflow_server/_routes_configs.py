@@ -114,7 +114,7 @@ async def archive_config(service: Service, name: ConfigName) -> ConfigList:
         "Creates and starts an execution; 202 with the execution and its `Location`. "
         "A full server answers 503 with Retry-After."
     ),
-    responses=problems(404, 409, 413, 503),
+    responses=problems(400, 404, 409, 413, 503),
 )
 async def run_config(
     service: Service,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -13,7 +14,7 @@ from factflow_execution import (
     PipelineExecution,
 )
 from fastapi import APIRouter, Body, Query, Request, Response, status
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
 
 from factflow_server._deps import CONFIG_NAME_PATTERN, ExecutionId, Service
 from factflow_server._openapi import problems
@@ -24,6 +25,15 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/executions", tags=["executions"])
 
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def _not_a_number(value: object) -> object:
+    # Pydantic would read "-86" as a Unix timestamp; the documented format is ISO 8601.
+    if isinstance(value, str | int | float) and _NUMBER.fullmatch(str(value).strip()):
+        raise ValueError("expected an ISO 8601 date-time such as 2026-01-31T12:00:00Z")
+    return value
+
 
 def _utc(value: datetime) -> datetime:
     try:
@@ -32,7 +42,7 @@ def _utc(value: datetime) -> datetime:
         raise ValueError("the datetime is out of range once converted to UTC") from None
 
 
-UTCDateTime = Annotated[datetime, AfterValidator(_utc)]
+UTCDateTime = Annotated[datetime, BeforeValidator(_not_a_number), AfterValidator(_utc)]
 
 
 @router.get(
@@ -83,7 +93,7 @@ async def get_execution(service: Service, execution_id: ExecutionId) -> Pipeline
     response_model=PipelineExecution,
     summary="Cancel a pending or running execution",
     description="Returns the execution once it is terminal; 409 when it already was.",
-    responses=problems(404, 409, 413),
+    responses=problems(400, 404, 409, 413),
 )
 async def cancel_execution(
     service: Service,
@@ -103,7 +113,7 @@ async def cancel_execution(
         "messages, `ids` exactly `message_ids`; `route` narrows any mode. 409 when the "
         "parent still runs or nothing matches."
     ),
-    responses=problems(404, 409, 413, 503),
+    responses=problems(400, 404, 409, 413, 503),
 )
 async def replay_execution(
     service: Service,
