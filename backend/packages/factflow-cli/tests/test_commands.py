@@ -193,6 +193,10 @@ def test_timeout_exit_4_then_cancel_exit_3(cli: Any, files: dict[str, Path]) -> 
     assert waited.json()["status"] in ("pending", "running")
     followed = cli("execution", "events", execution_id, "--follow", "--timeout", "0s")
     assert followed.exit_code == 4
+    # the deadline holds while the stream is idle (the one message sleeps for an hour)
+    idle = cli("execution", "events", execution_id, "--follow", "--timeout", "1s")
+    assert idle.exit_code == 4 and "running" in idle.stdout
+    assert cli("storage", "watch", execution_id, "--timeout", "1s").exit_code == 4
     table = cli("execution", "wait", execution_id, "--timeout", "0")
     assert table.exit_code == 4 and "timed out waiting" in table.stderr
 

@@ -316,7 +316,11 @@ def events(
     if not follow and last_seq <= after:
         return
     code = _print_events(
-        g, client.events(full_id, after=after or None), follow, last_seq, _seconds(timeout)
+        g,
+        lambda on_reconnect: client.events(full_id, after=after or None, on_reconnect=on_reconnect),
+        follow,
+        last_seq,
+        _seconds(timeout),
     )
     if code is None:
         raise FollowInterruptedError(full_id)
@@ -324,18 +328,18 @@ def events(
 
 
 def _print_events(
-    g: Globals, stream: Any, follow: bool, last_seq: int, timeout: float | None
+    g: Globals, events: Any, follow: bool, last_seq: int, timeout: float | None
 ) -> ExitCode | None:
     """Print events; stop at ``last_seq`` (no --follow) or at the end; ``None`` on Ctrl-C."""
     import json
-    import time
 
     from factflow_cli._client import is_terminal_event
     from factflow_cli._errors import exit_code_for_status
+    from factflow_cli._follow import TimedStream
     from factflow_cli._render import event_line
 
-    deadline = None if timeout is None else time.monotonic() + timeout
     status = ""
+    stream = TimedStream(events, timeout, lambda reason, n: g.note(f"reconnecting ({reason})"))
     try:
         for event in stream:
             body = event.json()
@@ -349,11 +353,9 @@ def _print_events(
                 return exit_code_for_status(status) if follow else ExitCode.OK
             if not follow and int(body.get("seq") or 0) >= last_seq:
                 return ExitCode.OK
-            if deadline is not None and time.monotonic() >= deadline:
-                return ExitCode.TIMED_OUT
     except KeyboardInterrupt:
         return None
-    return ExitCode.OK
+    return ExitCode.TIMED_OUT if stream.timed_out else ExitCode.OK
 
 
 @app.command("lineage")

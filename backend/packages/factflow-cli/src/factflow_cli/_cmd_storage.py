@@ -114,6 +114,12 @@ def watch(
     after: Annotated[
         int, typer.Option("--after", min=0, help="Only writes after this event seq.")
     ] = 0,
+    timeout: Annotated[
+        str | None,
+        typer.Option(
+            "--timeout", metavar="DURATION", help="Stop watching after this long (exit 4)."
+        ),
+    ] = None,
 ) -> None:
     """Print each object as the execution writes it, until the execution ends.
 
@@ -126,7 +132,9 @@ def watch(
     """
     import json
 
+    from factflow_cli._durations import parse_duration
     from factflow_cli._errors import FollowInterruptedError, exit_code_for_status
+    from factflow_cli._follow import TimedStream
     from factflow_cli._render import event_line
 
     g = _g(ctx)
@@ -134,8 +142,14 @@ def watch(
     full_id = str(client.get_execution(execution_id).get("id"))
     status = ""
     count = 0
+    stream = TimedStream(
+        lambda on_reconnect: client.storage_events(
+            full_id, after=after or None, on_reconnect=on_reconnect
+        ),
+        parse_duration(timeout) if timeout is not None else None,
+    )
     try:
-        for event in client.storage_events(full_id, after=after or None):
+        for event in stream:
             body = event.json()
             kind = body.get("kind")
             data = body.get("data") or {}
@@ -152,4 +166,6 @@ def watch(
         raise FollowInterruptedError(full_id) from None
     if not g.json:
         g.note(f"{count} objects written")
+    if stream.timed_out:
+        raise typer.Exit(int(ExitCode.TIMED_OUT))
     raise typer.Exit(int(exit_code_for_status(status)) if status else int(ExitCode.OK))

@@ -26,7 +26,10 @@ from factflow_cli._errors import CliError
 from factflow_cli._render import event_line, status_text
 from factflow_cli._sse import ServerSentEvent
 
-__all__ = ["FollowOutcome", "follow_events"]
+__all__ = ["FollowOutcome", "OpenStream", "TimedStream", "follow_events"]
+
+#: Opens an event stream, given the callback to tell about reconnections.
+OpenStream = Callable[[Callable[[str, int], None]], Iterator[ServerSentEvent]]
 
 MAX_FAILURES_KEPT = 5
 #: Failures printed as lines when the output is not a terminal.
@@ -48,7 +51,7 @@ class FollowOutcome:
 class _Reader(threading.Thread):
     """Pulls events off the stream into a queue: ``(kind, payload)`` items."""
 
-    def __init__(self, events: Callable[[Callable[[str, int], None]], Iterator[ServerSentEvent]]):
+    def __init__(self, events: OpenStream) -> None:
         super().__init__(name="factflow-sse", daemon=True)
         self.items: queue.Queue[tuple[str, Any]] = queue.Queue()
         self._events = events
@@ -65,6 +68,50 @@ class _Reader(threading.Thread):
 
     def _reconnecting(self, reason: str, attempt: int) -> None:
         self.items.put(("reconnect", (reason, attempt)))
+
+
+class TimedStream:
+    """Iterate an event stream until it ends or ``timeout`` seconds pass.
+
+    The stream is read on a thread, so the deadline holds even while the server
+    sends nothing but heartbeats, and Ctrl-C reaches the caller at once.  After
+    iterating, ``timed_out`` tells which way it ended.
+    """
+
+    def __init__(
+        self,
+        events: OpenStream,
+        timeout: float | None,
+        on_reconnect: Callable[[str, int], None] | None = None,
+    ) -> None:
+        self._events = events
+        self._timeout = timeout
+        self._on_reconnect = on_reconnect
+        self.timed_out = False
+
+    def __iter__(self) -> Iterator[ServerSentEvent]:
+        reader = _Reader(self._events)
+        deadline = None if self._timeout is None else time.monotonic() + self._timeout
+        reader.start()
+        while True:
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                self.timed_out = True
+                return
+            try:
+                kind, payload = reader.items.get(timeout=remaining)
+            except queue.Empty:
+                self.timed_out = True
+                return
+            if kind == "error":
+                raise payload
+            if kind == "end":
+                return
+            if kind == "reconnect":
+                if self._on_reconnect is not None:
+                    self._on_reconnect(*payload)
+                continue
+            yield payload
 
 
 class _Display:
@@ -180,7 +227,7 @@ class _Display:
 
 
 def follow_events(
-    events: Callable[[Callable[[str, int], None]], Iterator[ServerSentEvent]],
+    events: OpenStream,
     *,
     execution_id: str,
     console: Console,
@@ -192,33 +239,18 @@ def follow_events(
     ``events(on_reconnect)`` opens the stream.  Ctrl-C propagates as
     ``KeyboardInterrupt`` after the display is torn down.
     """
-    reader = _Reader(events)
     outcome = FollowOutcome(status="pending", terminal=False)
-    deadline = None if timeout is None else time.monotonic() + timeout
     with _Display(console, execution_id, quiet=quiet) as display:
-        reader.start()
-        while True:
-            remaining = None if deadline is None else deadline - time.monotonic()
-            if remaining is not None and remaining <= 0:
-                outcome.timed_out = True
-                break
-            try:
-                kind, payload = reader.items.get(timeout=remaining)
-            except queue.Empty:
-                outcome.timed_out = True
-                break
-            if kind == "error":
-                raise payload
-            if kind == "end":
-                break
-            if kind == "reconnect":
-                reason, attempt = payload
-                display.note(
-                    f"connection lost ({reason}); resuming after event {outcome.last_seq} "
-                    f"(attempt {attempt})"
-                )
-                continue
-            body = payload.json()
+
+        def reconnecting(reason: str, attempt: int) -> None:
+            display.note(
+                f"connection lost ({reason}); resuming after event {outcome.last_seq} "
+                f"(attempt {attempt})"
+            )
+
+        stream = TimedStream(events, timeout, reconnecting)
+        for event in stream:
+            body = event.json()
             outcome.last_seq = int(body.get("seq") or outcome.last_seq)
             display.handle(body)
             data = body.get("data") or {}
@@ -229,5 +261,6 @@ def follow_events(
                 if outcome.status in TERMINAL_STATUSES:
                     outcome.terminal = True
                     break
+        outcome.timed_out = stream.timed_out
         outcome.storage_objects = display.storage_objects
     return outcome
