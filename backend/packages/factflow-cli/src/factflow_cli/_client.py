@@ -140,6 +140,9 @@ class ApiClient:
         error = ProblemError(response.status_code, body)
         if response.status_code == 401:
             error.hints.append("pass --token or set FACTFLOW_API_TOKEN")
+        retry_after = response.headers.get("retry-after")
+        if response.status_code == 503 and retry_after:
+            error.hints.append(f"the server asks to retry in {retry_after} s")
         return error
 
     def get_json(self, path: str, **kwargs: Any) -> Any:
