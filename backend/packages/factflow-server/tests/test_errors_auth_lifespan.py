@@ -67,6 +67,31 @@ async def test_values_postgresql_cannot_hold_are_422_not_500(client: httpx.Async
     assert crafted.status_code == 422
 
 
+async def test_text_that_is_not_unicode_is_422_and_stores_nothing(
+    client: httpx.AsyncClient,
+) -> None:
+    config = (
+        'name: s\ndescription: "lone \\ud800"\n'
+        "routes: {src: {adapter: {type: inline, with: {items: [1]}}}}\n"
+    )
+    stored = await client.post(f"{API}/configs", content=config, headers=YAML)
+    assert_problem(stored, 422, "invalid-input")
+    quoted_back = await client.post(
+        f"{API}/configs", content=b'{"\\ud992": 1}', headers={"content-type": "application/json"}
+    )
+    assert_problem(quoted_back, 422, "invalid-config")  # the issue quotes the key back
+    await client.post(f"{API}/configs", json=inline_config())
+    run = await client.post(
+        f"{API}/configs/t/run",
+        content=b'{"labels": {"k": "\\udc00"}}',
+        headers={"content-type": "application/json"},
+    )
+    body = assert_problem(run, 422, "invalid-request")
+    assert body["issues"][0]["path"] == "body.labels"
+    assert (await client.get(f"{API}/executions")).json()["items"] == []
+    assert [c["name"] for c in (await client.get(f"{API}/configs")).json()["items"]] == ["t"]
+
+
 async def test_bearer_token_guards_everything_but_health(
     settings: FactFlowSettings, service: ExecutionService
 ) -> None:

@@ -13,13 +13,15 @@ problem ``type``, its ``extra`` the extension members)::
 FastAPI's request validation errors are 422 problems whose ``issues`` name the
 field locations; Starlette's HTTP errors (404 route, 405, 401, 413, 415) keep
 their status; a database "data exception" (a value the database cannot hold,
-such as a NUL character) is a 422 and a lost connection a 503.  Anything else
+such as a NUL character) is a 422 and a lost connection a 503; text that is not
+valid Unicode (a lone surrogate) is a 422 wherever it is first encoded.  Anything else
 is a 500 problem that names a reference id and leaks nothing; the exception is
 logged with that id.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any, Final, cast
@@ -48,6 +50,7 @@ __all__ = [
     "PROBLEM_MEDIA_TYPE",
     "Problem",
     "ProblemIssue",
+    "ProblemResponse",
     "UnexpectedErrorMiddleware",
     "install_problem_handlers",
     "instance_of",
@@ -132,6 +135,16 @@ def _title(code: str) -> str:
     return code.replace("-", " ").capitalize()
 
 
+class ProblemResponse(JSONResponse):
+    """``application/problem+json``, rendered as ASCII so that any text an error
+    quotes back (even a lone surrogate from a client's escape) stays sendable."""
+
+    media_type = PROBLEM_MEDIA_TYPE
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+
+
 def problem_response(
     status: int,
     code: str,
@@ -152,9 +165,7 @@ def problem_response(
     for key, value in (extensions or {}).items():
         if key not in _RESERVED and value is not None:
             body[key] = jsonable_encoder(value)
-    return JSONResponse(
-        body, status_code=status, headers=dict(headers or {}), media_type=PROBLEM_MEDIA_TYPE
-    )
+    return ProblemResponse(body, status_code=status, headers=dict(headers or {}))
 
 
 async def _factflow_error(request: Request, exc: FactFlowError) -> JSONResponse:
@@ -203,7 +214,10 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
 
 async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
     status = exc.status_code
-    phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "Error"
     detail = exc.detail if isinstance(exc.detail, str) and exc.detail else phrase
     if detail == phrase:
         detail = f"{phrase}: {request.method} {request.url.path}"
@@ -264,6 +278,20 @@ def internal_error_response(scope: Scope, exc: BaseException) -> JSONResponse:
     )
 
 
+async def _unencodable_text(request: Request, exc: UnicodeEncodeError) -> JSONResponse:
+    """Text a client sent that is not valid Unicode (a lone surrogate escape in a
+    config, say) fails wherever it is first encoded; that is the client's 422."""
+    if exc.reason != "surrogates not allowed":
+        return internal_error_response(request.scope, exc)
+    return problem_response(
+        422,
+        "invalid-input",
+        "the request holds text that is not valid Unicode (a lone UTF-16 surrogate such as "
+        "the escape \\ud800 without its pair)",
+        instance=instance_of(request.scope),
+    )
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Register the problem+json handlers on ``app`` (the 500 path is the middleware)."""
     # Each handler is registered for exactly the class it is typed for.
@@ -271,6 +299,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, cast(ExceptionHandler, _validation_error))
     app.add_exception_handler(HTTPException, cast(ExceptionHandler, _http_error))
     app.add_exception_handler(DBAPIError, cast(ExceptionHandler, _database_error))
+    app.add_exception_handler(UnicodeEncodeError, cast(ExceptionHandler, _unencodable_text))
 
 
 class UnexpectedErrorMiddleware:

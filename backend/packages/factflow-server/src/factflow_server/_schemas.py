@@ -19,7 +19,7 @@ from factflow_execution import (
     ReplaySource,
 )
 from factflow_foundation import InvalidInputError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 __all__ = [
     "CancelRequest",
@@ -41,8 +41,31 @@ _ROUTE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$"
 _LABEL_KEY_PATTERN = r"^[A-Za-z0-9_./-]{1,100}$"
 
 
+def _unicode_only(value: Any) -> None:
+    """Reject lone UTF-16 surrogates (a JSON ``"\\ud800"`` escape without its pair):
+    such text cannot be encoded, stored or sent back."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("text must be valid Unicode (it holds a lone surrogate)") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _unicode_only(key)
+            _unicode_only(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _unicode_only(item)
+
+
 class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _valid_unicode(cls, value: Any) -> Any:
+        _unicode_only(value)
+        return value
 
 
 class _Response(BaseModel):
