@@ -1,7 +1,9 @@
-"""Aggregates over ``lineage_records``: per route and per execution, many at once.
+"""Aggregates of ``lineage_records``: per route and per execution, many at once.
 
-Both queries are one grouped ``SELECT`` for any number of executions (a list
-page of executions costs one round trip, not one per row).
+Both read ``lineage_records_totals`` - totals per (execution, route, status)
+that the lineage writer keeps in the same transaction as the rows - with one
+``SELECT`` for any number of executions: a list page costs one round trip, and
+an execution with a million records costs a few rows, not a scan.
 """
 
 from __future__ import annotations
@@ -11,14 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from factflow_infra.db import lineage_records
-from sqlalchemy import case, func, select
+from factflow_infra.db import lineage_records_totals
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql.elements import ColumnElement
 
 __all__ = ["ExecutionTotals", "RouteStats", "execution_totals", "route_stats"]
 
-_lr = lineage_records
+_t = lineage_records_totals
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,41 +79,92 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _count_status(status: str) -> ColumnElement[Any]:
-    return func.sum(case((_lr.c.status == status, 1), else_=0))
+def _query(execution_ids: list[str]) -> Any:
+    return (
+        select(
+            _t.c.execution_id,
+            _t.c.route,
+            _t.c.status,
+            _t.c.records,
+            _t.c.roots,
+            _t.c.duration_ms_total,
+            _t.c.duration_count,
+            _t.c.duration_ms_max,
+            _t.c.first_started_at,
+            _t.c.last_finished_at,
+        )
+        .where(_t.c.execution_id.in_(execution_ids))
+        .order_by(_t.c.execution_id, _t.c.route, _t.c.status)
+    )
 
 
-def _aggregates() -> list[ColumnElement[Any]]:
-    return [
-        func.count().label("received"),
-        _count_status("processed").label("processed"),
-        _count_status("failed").label("failed"),
-        _count_status("filtered").label("filtered"),
-        _count_status("cancelled").label("cancelled"),
-        func.sum(_lr.c.duration_ms).label("total_duration_ms"),
-        func.avg(_lr.c.duration_ms).label("avg_duration_ms"),
-        func.max(_lr.c.duration_ms).label("max_duration_ms"),
-        func.min(_lr.c.started_at).label("first_started_at"),
-        func.max(_lr.c.finished_at).label("last_finished_at"),
-    ]
+class _Sum:
+    """Adds up ``lineage_records_totals`` rows (one per status) into one figure."""
 
+    __slots__ = (
+        "cancelled",
+        "duration_count",
+        "failed",
+        "filtered",
+        "first",
+        "last",
+        "maximum",
+        "processed",
+        "received",
+        "roots",
+        "routes",
+        "total",
+    )
 
-def _fields(row: Any) -> dict[str, Any]:
-    def _float(value: Any) -> float | None:
-        return float(value) if value is not None else None
+    def __init__(self) -> None:
+        self.received = self.processed = self.failed = self.filtered = self.cancelled = 0
+        self.roots = self.duration_count = 0
+        self.total = 0.0
+        self.maximum: float | None = None
+        self.first: datetime | None = None
+        self.last: datetime | None = None
+        self.routes: set[str] = set()
 
-    return {
-        "received": int(row.received),
-        "processed": int(row.processed or 0),
-        "failed": int(row.failed or 0),
-        "filtered": int(row.filtered or 0),
-        "cancelled": int(row.cancelled or 0),
-        "total_duration_ms": _float(row.total_duration_ms) or 0.0,
-        "avg_duration_ms": _float(row.avg_duration_ms),
-        "max_duration_ms": _float(row.max_duration_ms),
-        "first_started_at": row.first_started_at,
-        "last_finished_at": row.last_finished_at,
-    }
+    def add(self, row: Any) -> None:
+        records = int(row.records)
+        self.received += records
+        if row.status == "processed":
+            self.processed += records
+        elif row.status == "failed":
+            self.failed += records
+        elif row.status == "filtered":
+            self.filtered += records
+        elif row.status == "cancelled":
+            self.cancelled += records
+        self.roots += int(row.roots)
+        self.routes.add(row.route)
+        self.total += float(row.duration_ms_total)
+        self.duration_count += int(row.duration_count)
+        if row.duration_ms_max is not None:
+            value = float(row.duration_ms_max)
+            self.maximum = value if self.maximum is None else max(self.maximum, value)
+        if row.first_started_at is not None and (
+            self.first is None or row.first_started_at < self.first
+        ):
+            self.first = row.first_started_at
+        if row.last_finished_at is not None and (
+            self.last is None or row.last_finished_at > self.last
+        ):
+            self.last = row.last_finished_at
+
+    def fields(self) -> dict[str, Any]:
+        return {
+            "received": self.received,
+            "processed": self.processed,
+            "failed": self.failed,
+            "filtered": self.filtered,
+            "cancelled": self.cancelled,
+            "total_duration_ms": self.total,
+            "avg_duration_ms": self.total / self.duration_count if self.duration_count else None,
+            "max_duration_ms": self.maximum,
+            "first_started_at": self.first,
+            "last_finished_at": self.last,
+        }
 
 
 async def route_stats(
@@ -120,21 +172,23 @@ async def route_stats(
 ) -> dict[str, dict[str, RouteStats]]:
     """``{execution_id: {route: RouteStats}}`` for every requested execution.
 
-    One grouped query.  An execution without records maps to ``{}``.
+    One query over ``lineage_records_totals`` (a few rows per route, whatever
+    the number of records).  An execution without records maps to ``{}``.
     """
     ids = list(dict.fromkeys(execution_ids))
     if not ids:
         return {}
-    query = (
-        select(_lr.c.execution_id, _lr.c.route, *_aggregates())
-        .where(_lr.c.execution_id.in_(ids))
-        .group_by(_lr.c.execution_id, _lr.c.route)
-        .order_by(_lr.c.execution_id, _lr.c.route)
-    )
-    result: dict[str, dict[str, RouteStats]] = {execution_id: {} for execution_id in ids}
-    for row in await conn.execute(query):
-        result[row.execution_id][row.route] = RouteStats(**_fields(row))
-    return result
+    sums: dict[str, dict[str, _Sum]] = {execution_id: {} for execution_id in ids}
+    for row in await conn.execute(_query(ids)):
+        per_route = sums[row.execution_id]
+        acc = per_route.get(row.route)
+        if acc is None:
+            acc = per_route[row.route] = _Sum()
+        acc.add(row)
+    return {
+        execution_id: {route: RouteStats(**acc.fields()) for route, acc in routes.items()}
+        for execution_id, routes in sums.items()
+    }
 
 
 async def execution_totals(
@@ -142,24 +196,21 @@ async def execution_totals(
 ) -> dict[str, ExecutionTotals]:
     """``{execution_id: ExecutionTotals}`` for every requested execution.
 
-    One grouped query.  An execution without records gets all-zero totals.
+    One query over ``lineage_records_totals``.  An execution without records
+    gets all-zero totals.
     """
     ids = list(dict.fromkeys(execution_ids))
     if not ids:
         return {}
-    query = (
-        select(
-            _lr.c.execution_id,
-            *_aggregates(),
-            func.count(_lr.c.route.distinct()).label("routes"),
-            func.sum(case((_lr.c.parent_message_id.is_(None), 1), else_=0)).label("roots"),
-        )
-        .where(_lr.c.execution_id.in_(ids))
-        .group_by(_lr.c.execution_id)
-    )
+    sums: dict[str, _Sum] = {}
+    for row in await conn.execute(_query(ids)):
+        acc = sums.get(row.execution_id)
+        if acc is None:
+            acc = sums[row.execution_id] = _Sum()
+        acc.add(row)
     result = {execution_id: ExecutionTotals() for execution_id in ids}
-    for row in await conn.execute(query):
-        result[row.execution_id] = ExecutionTotals(
-            **_fields(row), routes=int(row.routes), roots=int(row.roots or 0)
+    for execution_id, acc in sums.items():
+        result[execution_id] = ExecutionTotals(
+            **acc.fields(), routes=len(acc.routes), roots=acc.roots
         )
     return result

@@ -8,6 +8,10 @@ PostgreSQL (asyncpg's ``copy_records_to_table``; faster here than multi-row
 ``INSERT … SELECT unnest(…)`` or ``VALUES`` lists) and one ``executemany``
 ``INSERT`` on SQLite.
 
+Each batch also upserts its per-(execution, route, status) totals into
+``lineage_records_totals`` in the same transaction (one statement, a handful of
+rows), so live stats never aggregate ``lineage_records`` itself.
+
 Payloads whose JSON exceeds the inline limit are written to a
 ``StorageBackend`` at ``_lineage/<execution_id>/<message_id>.json``; the row
 then carries ``payload_ref`` and a NULL ``payload``.
@@ -24,7 +28,7 @@ from factflow_foundation import InvalidInputError, dumps, get_logger
 from factflow_protocols import LineageEntry, StorageBackend
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-__all__ = ["COLUMNS", "BatchWriter", "spill_key"]
+__all__ = ["COLUMNS", "BatchWriter", "batch_totals", "spill_key"]
 
 _log = get_logger("factflow.lineage.writer")
 
@@ -50,6 +54,36 @@ _PAYLOAD, _PAYLOAD_REF = COLUMNS.index("payload"), COLUMNS.index("payload_ref")
 _SQLITE_INSERT = (
     f"INSERT INTO lineage_records ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
 )
+
+_TOTALS_COLUMNS = (
+    "execution_id, route, status, records, roots, duration_ms_total, duration_count, "
+    "duration_ms_max, first_started_at, last_finished_at"
+)
+_SQLITE_TOTALS = f"""
+INSERT INTO lineage_records_totals ({_TOTALS_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (execution_id, route, status) DO UPDATE SET
+    records = records + excluded.records,
+    roots = roots + excluded.roots,
+    duration_ms_total = duration_ms_total + excluded.duration_ms_total,
+    duration_count = duration_count + excluded.duration_count,
+    duration_ms_max = max(coalesce(duration_ms_max, excluded.duration_ms_max),
+                          coalesce(excluded.duration_ms_max, duration_ms_max)),
+    first_started_at = min(coalesce(first_started_at, excluded.first_started_at),
+                           coalesce(excluded.first_started_at, first_started_at)),
+    last_finished_at = max(last_finished_at, excluded.last_finished_at)
+"""
+_POSTGRES_TOTALS = f"""
+INSERT INTO lineage_records_totals AS t ({_TOTALS_COLUMNS})
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+ON CONFLICT (execution_id, route, status) DO UPDATE SET
+    records = t.records + EXCLUDED.records,
+    roots = t.roots + EXCLUDED.roots,
+    duration_ms_total = t.duration_ms_total + EXCLUDED.duration_ms_total,
+    duration_count = t.duration_count + EXCLUDED.duration_count,
+    duration_ms_max = GREATEST(t.duration_ms_max, EXCLUDED.duration_ms_max),
+    first_started_at = LEAST(t.first_started_at, EXCLUDED.first_started_at),
+    last_finished_at = GREATEST(t.last_finished_at, EXCLUDED.last_finished_at)
+"""
 
 # A JSON ``\u0000`` escape (an odd run of backslashes before ``u0000``):
 # PostgreSQL's jsonb refuses it, so on PostgreSQL it becomes U+FFFD.
@@ -112,6 +146,43 @@ def _sqlite_time(value: datetime) -> str:
 
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def batch_totals(rows: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Per-(execution, route, status) totals of encoded rows, in key order:
+    ``(execution_id, route, status, records, roots, duration_ms_total,
+    duration_count, duration_ms_max, first_started_at, last_finished_at)``."""
+    acc: dict[tuple[str, str, str], list[Any]] = {}
+    for row in rows:
+        key = (row[0], row[4], row[5])
+        duration = row[9]
+        started = row[7]
+        finished = row[8]
+        totals = acc.get(key)
+        if totals is None:
+            acc[key] = [
+                1,
+                1 if row[2] is None else 0,
+                duration or 0.0,
+                0 if duration is None else 1,
+                duration,
+                started,
+                finished,
+            ]
+            continue
+        totals[0] += 1
+        if row[2] is None:
+            totals[1] += 1
+        if duration is not None:
+            totals[2] += duration
+            totals[3] += 1
+            if totals[4] is None or duration > totals[4]:
+                totals[4] = duration
+        if started is not None and (totals[5] is None or started < totals[5]):
+            totals[5] = started
+        if finished > totals[6]:
+            totals[6] = finished
+    return [(*key, *acc[key]) for key in sorted(acc)]
 
 
 class BatchWriter:
@@ -188,10 +259,14 @@ class BatchWriter:
         return key
 
     async def write(self, conn: AsyncConnection, rows: list[tuple[Any, ...]]) -> None:
-        """Insert ``rows`` with one statement, inside the caller's transaction."""
+        """Insert ``rows`` with one statement and upsert their totals with another,
+        inside the caller's transaction."""
+        totals = batch_totals(rows)
         if self._postgres:
             raw = await conn.get_raw_connection()
             driver: Any = raw.driver_connection
             await driver.copy_records_to_table("lineage_records", records=rows, columns=COLUMNS)
+            await driver.executemany(_POSTGRES_TOTALS, totals)
         else:
             await conn.exec_driver_sql(_SQLITE_INSERT, rows)
+            await conn.exec_driver_sql(_SQLITE_TOTALS, totals)

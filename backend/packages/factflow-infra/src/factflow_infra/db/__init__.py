@@ -5,6 +5,7 @@ from factflow_infra.db.migrations import current_revision, head_revision, upgrad
 from factflow_infra.db.schema import (
     execution_events,
     lineage_records,
+    lineage_records_totals,
     metadata,
     pipeline_configs,
     pipeline_executions,
@@ -17,6 +18,7 @@ __all__ = [
     "execution_events",
     "head_revision",
     "lineage_records",
+    "lineage_records_totals",
     "metadata",
     "normalise_url",
     "pipeline_configs",

@@ -1,7 +1,10 @@
 """The one FactFlow schema (SQLAlchemy Core), shared by every tier above infra.
 
 Tables (DESIGN §3): ``pipeline_configs``, ``pipeline_executions``,
-``lineage_records``, ``storage_objects`` and ``execution_events``.  Alembic
+``lineage_records``, ``storage_objects`` and ``execution_events``; plus
+``lineage_records_totals``, per-(execution, route, status) totals of
+``lineage_records`` kept by the lineage writer in the same transaction as the
+rows, so live stats read a few rows instead of aggregating millions.  Alembic
 migrations under ``factflow_infra/migrations`` create exactly this; a test
 proves autogenerate finds no difference.
 """
@@ -29,6 +32,7 @@ from factflow_infra.db.types import JSONType, UTCDateTime
 __all__ = [
     "execution_events",
     "lineage_records",
+    "lineage_records_totals",
     "metadata",
     "pipeline_configs",
     "pipeline_executions",
@@ -128,6 +132,29 @@ lineage_records = Table(
     Index("ix_lineage_records_execution_id_id", "execution_id", "id"),
     Index("ix_lineage_records_execution_id_message_id", "execution_id", "message_id"),
     Index("ix_lineage_records_execution_id_parent_message_id", "execution_id", "parent_message_id"),
+)
+
+# Totals of ``lineage_records`` per (execution, route, status), upserted by the
+# lineage writer in each batch's transaction: always equal to aggregating the rows.
+lineage_records_totals = Table(
+    "lineage_records_totals",
+    metadata,
+    Column(
+        "execution_id",
+        String(36),
+        ForeignKey("pipeline_executions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("route", String(200), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("records", BigInteger, nullable=False),
+    Column("roots", BigInteger, nullable=False),
+    Column("duration_ms_total", Float, nullable=False),
+    Column("duration_count", BigInteger, nullable=False),
+    Column("duration_ms_max", Float, nullable=True),
+    Column("first_started_at", UTCDateTime, nullable=True),
+    Column("last_finished_at", UTCDateTime, nullable=True),
+    PrimaryKeyConstraint("execution_id", "route", "status"),
 )
 
 storage_objects = Table(
