@@ -114,6 +114,16 @@ async def read_flow_runs(n):
     return {"ms": times, "returned": len(runs)}
 
 
+async def seed_flow_runs(n):
+    from prefect.states import Completed
+
+    started = time.perf_counter()
+    async with get_client() as client:
+        for _ in range(n):
+            await client.create_flow_run(trivial_async, state=Completed())
+    return {"seconds": time.perf_counter() - started}
+
+
 async def count_flow_runs():
     async with get_client() as client:
         return {"count": await client.count_flow_runs()}
@@ -137,6 +147,8 @@ async def main():
                 result = await count_task_runs(command["flow_run_id"])
             elif op == "read_flow_runs":
                 result = await read_flow_runs(command["n"])
+            elif op == "seed_flow_runs":
+                result = await seed_flow_runs(command["n"])
             elif op == "count_flow_runs":
                 result = await count_flow_runs()
             elif op == "exit":
