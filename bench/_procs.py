@@ -137,6 +137,7 @@ class LineWorker:
     def __init__(self, process: asyncio.subprocess.Process, name: str) -> None:
         self.process = process
         self.name = name
+        self.first: dict[str, Any] = {}
 
     @classmethod
     async def start(
@@ -150,7 +151,7 @@ class LineWorker:
     ) -> LineWorker:
         process = await start_process(argv, env=env, log=log, stdin=True, stdout_pipe=True)
         worker = cls(process, name)
-        await asyncio.wait_for(worker.read(), ready_timeout)
+        worker.first = await asyncio.wait_for(worker.read(), ready_timeout)
         return worker
 
     async def read(self) -> dict[str, Any]:
