@@ -250,6 +250,8 @@ def _execution_row(
 
 
 async def _insert_executions(db: Database, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
     async with db.transaction() as conn:
         await conn.execute(insert(pipeline_executions), rows)
 
