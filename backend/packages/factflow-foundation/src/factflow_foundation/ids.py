@@ -1,8 +1,9 @@
 """Identifiers: time-ordered UUIDv7 strings.
 
 Execution and message ids sort by creation time, which keeps the list view's
-``(created_at DESC, id)`` index and cursor pagination cheap, and makes id
-prefixes typed by humans mostly unique among recent runs.
+``(created_at DESC, id)`` index and cursor pagination cheap.  The first 12 hex
+digits are the millisecond timestamp, so a prefix typed by a human needs about
+13 characters to single out one of several runs started close together.
 """
 
 from __future__ import annotations
