@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 from factflow_execution import ExecutionService
 from factflow_execution._events import read_events
+from factflow_server._schemas import ExecutionEventOut
 
 from .conftest import API, assert_problem, inline_config, parse_sse, run_to_end
 
@@ -108,6 +109,8 @@ async def test_event_stream_of_a_finished_run_replays_every_event_then_ends(
         "at": frames[0].data["at"],
     }
     assert frames[-1].terminal and frames[-1].data["data"]["status"] == "completed"
+    for frame in frames:  # the documented ExecutionEvent schema
+        ExecutionEventOut.model_validate(frame.data)
     assert service.bus.subscriber_count() == 0
 
 

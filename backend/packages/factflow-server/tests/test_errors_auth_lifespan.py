@@ -137,6 +137,10 @@ async def test_openapi_declares_models_problems_and_sse(client: httpx.AsyncClien
                 assert schema == {"$ref": "#/components/schemas/Problem"}, (method, path, status)
     events = operations[("GET", "/api/v1/executions/{execution_id}/events")]
     assert list(events["responses"]["200"]["content"]) == ["text/event-stream"]
+    stream = events["responses"]["200"]["content"]["text/event-stream"]
+    assert stream["x-sse-data"] == {"$ref": "#/components/schemas/ExecutionEvent"}
+    event_schema = document["components"]["schemas"]["ExecutionEvent"]
+    assert set(event_schema["required"]) == {"execution_id", "seq", "kind", "data", "at"}
     save = operations[("POST", "/api/v1/configs")]
     assert {"application/yaml", "application/json"} <= set(save["requestBody"]["content"])
     assert operations[("GET", "/api/v1/configs/{name}")]["operationId"] == "get_config"

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from factflow_server._problems import PROBLEM_MEDIA_TYPE, Problem
+from factflow_server._schemas import ExecutionEventOut
 
 __all__ = ["install_openapi", "problems"]
 
@@ -63,6 +64,21 @@ def _bearer_security(schema: dict[str, Any]) -> None:
             operation["security"] = [{"bearerAuth": []}]
 
 
+def _event_schema(schema: dict[str, Any]) -> None:
+    """Publish the SSE ``data:`` model as ``components.schemas.ExecutionEvent`` and
+    point each event stream at it (``x-sse-data``)."""
+    event = ExecutionEventOut.model_json_schema(ref_template="#/components/schemas/{model}")
+    event["title"] = "ExecutionEvent"
+    schema.setdefault("components", {}).setdefault("schemas", {})["ExecutionEvent"] = event
+    for item in schema.get("paths", {}).values():
+        for operation in item.values():
+            content = operation.get("responses", {}).get("200", {}).get("content", {})
+            if "text/event-stream" in content:
+                content["text/event-stream"]["x-sse-data"] = {
+                    "$ref": "#/components/schemas/ExecutionEvent"
+                }
+
+
 def install_openapi(app: FastAPI, *, bearer: bool) -> None:
     """Generate the document once, with problem+json errors and (when a token is
     configured) the bearer security scheme on every API operation."""
@@ -77,6 +93,7 @@ def install_openapi(app: FastAPI, *, bearer: bool) -> None:
                 tags=app.openapi_tags,
             )
             _problem_media_type(schema)
+            _event_schema(schema)
             if bearer:
                 _bearer_security(schema)
             app.openapi_schema = schema

@@ -25,6 +25,7 @@ __all__ = [
     "CancelRequest",
     "ConfigList",
     "ConfigSaved",
+    "ExecutionEventOut",
     "ExecutionList",
     "HealthStatus",
     "LineagePage",
@@ -196,6 +197,19 @@ class StoragePage(_Response):
 
     items: list[StorageObjectOut]
     next_after: int | None = Field(description="Pass as ?after= for the next page.")
+
+
+class ExecutionEventOut(_Response):
+    """One event of an execution's log: the ``data:`` of an SSE frame."""
+
+    execution_id: str
+    seq: int = Field(description="Dense per execution (1, 2, 3, …); the SSE frame id.")
+    kind: str = Field(
+        description="status, route.started, route.drained, progress, message.failed, "
+        "storage.written (also the SSE event name)."
+    )
+    data: dict[str, Any]
+    at: datetime
 
 
 # -- health ----------------------------------------------------------------------------
