@@ -288,7 +288,7 @@ async def _insert_lineage(
                 1.5,
                 "deliberate failure" if status == "failed" else None,
                 1 if status == "processed" else 0,
-                '{"i": %d}' % i,
+                f'{{"i": {i}}}',
                 None,
             )
         )

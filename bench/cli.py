@@ -47,7 +47,7 @@ async def _whole_process(argv: Sequence[str], env: dict[str, str]) -> float:
 
 async def run(ctx: Context, peer: PrefectPeer | None) -> None:
     cli = _cli()
-    n = ctx.scale(30, 6)
+    n = ctx.scale(30, 3)
     prefect_env: dict[str, str] = {}
     if peer is not None:
         worker = await peer.worker(fastest=True)

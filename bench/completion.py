@@ -44,7 +44,7 @@ async def _in_process(
         execution = await service.run("bench-gated")
         await GATES.entered(execution.id)
         task = asyncio.create_task(_timed_wait(service, execution.id))
-        while service.bus.subscriber_count(f"execution:{execution.id}") == 0:
+        while service.bus.subscriber_count(f"execution:{execution.id}") == 0:  # noqa: ASYNC110
             await asyncio.sleep(0.001)
         await asyncio.sleep(0.005)  # the waiter has read the row: it waits on events now
         GATES.open(execution.id)

@@ -21,7 +21,7 @@ TARGET_MB = 500.0
 
 
 async def run(ctx: Context, peer: PrefectPeer | None) -> None:
-    n = ctx.scale(500, 100)
+    n = ctx.scale(500, 50)
     for db in ctx.databases:
         async with throwaway_database(db, ctx.work_dir, ctx.postgres_admin_url) as url:
             worker = await LineWorker.start(

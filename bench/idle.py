@@ -26,7 +26,7 @@ async def run(ctx: Context, peer: PrefectPeer | None) -> None:
             async with server.client() as client:
                 for _ in range(5):
                     (await client.get("/executions", params={"limit": 50})).raise_for_status()
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(ctx.scale(10, 1) / 10)
             values = []
             for _ in range(samples_n):
                 values.append(server.rss_mb())

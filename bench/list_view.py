@@ -50,7 +50,7 @@ async def run(ctx: Context, peer: PrefectPeer | None) -> None:
     finished = ctx.scale(100_000, 10_000)
     big = ctx.scale(1_000_000, 100_000)
     small = ctx.scale(10_000, 1_000)
-    per_round = ctx.scale(50, 10)
+    per_round = ctx.scale(50, 6)
     rounds = ctx.scale(4, 2)
     prefect_worker: LineWorker | None = None
     prefect_runs = 0

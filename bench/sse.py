@@ -11,6 +11,7 @@ for events appended after every subscriber was connected.  Server RSS before
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from datetime import datetime
@@ -65,15 +66,13 @@ async def _subscriber(
 async def _sample_rss(server: RunningServer, out: list[float], stop: asyncio.Event) -> None:
     while not stop.is_set():
         out.append(server.rss_mb())
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), 0.1)
-        except TimeoutError:
-            pass
 
 
 async def run(ctx: Context, peer: PrefectPeer | None) -> None:
-    subscribers = ctx.scale(200, 50)
-    messages = ctx.scale(200, 60)  # x 50 ms: about 10 s (3 s quick) of events
+    subscribers = ctx.scale(200, 30)
+    messages = ctx.scale(200, 30)  # x 50 ms: about 10 s (1.5 s quick) of events
     for db in ctx.databases:
         async with (
             throwaway_database(db, ctx.work_dir, ctx.postgres_admin_url) as url,
