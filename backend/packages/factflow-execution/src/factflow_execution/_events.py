@@ -32,7 +32,7 @@ from factflow_foundation import dumps, get_logger, utcnow
 from factflow_infra.db import Database, execution_events, pipeline_executions
 from factflow_protocols import EventBus
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import RowMapping, Update, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from factflow_execution._errors import ExecutionNotFoundError
@@ -105,16 +105,34 @@ PostedEvents: TypeAlias = list[tuple[str, dict[str, Any], datetime | None]]
 
 
 class EventWriter:
-    """Appends events inside one open write transaction (see ``EventLog.writing``)."""
+    """Appends events inside one open write transaction (see ``EventLog.writing``).
 
-    __slots__ = ("_dialect", "_origin", "conn", "events", "execution_id")
+    Events may be *deferred* (``defer``, and the posted events ``writing`` hands
+    over): they get their seqs, in order, with the next append or status change
+    in the transaction, or just before it commits - one seq bump and one INSERT
+    for all of them.
+    """
 
-    def __init__(self, conn: AsyncConnection, execution_id: str, dialect: str, origin: str) -> None:
+    __slots__ = ("_deferred", "_dialect", "_origin", "conn", "events", "execution_id")
+
+    def __init__(
+        self,
+        conn: AsyncConnection,
+        execution_id: str,
+        dialect: str,
+        origin: str,
+        deferred: PostedEvents | None = None,
+    ) -> None:
         self.conn = conn
         self.execution_id = execution_id
         self.events: list[ExecutionEvent] = []
         self._dialect = dialect
         self._origin = origin
+        self._deferred: PostedEvents = list(deferred or ())
+
+    def defer(self, kind: str, data: dict[str, Any]) -> None:
+        """Queue an event for this transaction (written before anything appended later)."""
+        self._deferred.append((kind, data, utcnow()))
 
     async def append(self, kind: str, data: dict[str, Any]) -> ExecutionEvent:
         return (await self.append_many([(kind, data, None)]))[0]
@@ -122,26 +140,61 @@ class EventWriter:
     async def append_many(
         self, items: Sequence[tuple[str, dict[str, Any], datetime | None]]
     ) -> list[ExecutionEvent]:
-        """Append ``(kind, data, at)`` events (``at`` None = now) with consecutive seqs:
-        one seq UPDATE, one INSERT and at most one ``pg_notify``, whatever their number."""
-        if not items:
+        """Append ``(kind, data, at)`` events (``at`` None = now), after any deferred
+        ones, with consecutive seqs: one seq UPDATE, one INSERT and at most one
+        ``pg_notify``, whatever their number."""
+        batch = self._take(items)
+        if not batch:
             return []
+        t = pipeline_executions
         result = await self.conn.execute(
-            update(pipeline_executions)
-            .where(pipeline_executions.c.id == self.execution_id)
-            .values(last_event_seq=pipeline_executions.c.last_event_seq + len(items))
-            .returning(pipeline_executions.c.last_event_seq)
+            update(t)
+            .where(t.c.id == self.execution_id)
+            .values(last_event_seq=t.c.last_event_seq + len(batch))
+            .returning(t.c.last_event_seq)
         )
         last = result.scalar_one_or_none()
         if last is None:
             raise ExecutionNotFoundError(self.execution_id)
+        written = await self._insert(batch, last)
+        return written[len(written) - len(items) :]
+
+    async def update_and_append(
+        self, statement: Update, kind: str, data: dict[str, Any]
+    ) -> tuple[RowMapping | None, ExecutionEvent | None]:
+        """Run ``statement`` (an UPDATE of this execution's row) and append one event
+        with the same statement's seq bump: ``(row, event)``, or ``(None, None)``
+        when the UPDATE matched no row (the deferred events then stay queued)."""
+        t = pipeline_executions
+        count = len(self._deferred) + 1
+        result = await self.conn.execute(
+            statement.values(last_event_seq=t.c.last_event_seq + count).returning(*t.c)
+        )
+        row = result.mappings().first()
+        if row is None:
+            return None, None
+        batch = self._take([(kind, data, None)])
+        written = await self._insert(batch, int(row["last_event_seq"]))
+        return row, written[-1]
+
+    async def flush_deferred(self) -> None:
+        """Write what is still deferred (``writing`` calls it before committing)."""
+        if self._deferred:
+            await self.append_many([])
+
+    def _take(self, items: Sequence[tuple[str, dict[str, Any], datetime | None]]) -> PostedEvents:
+        batch = self._deferred + list(items)
+        self._deferred = []
+        return batch
+
+    async def _insert(self, batch: PostedEvents, last: int) -> list[ExecutionEvent]:
         now = utcnow()
-        first = last - len(items) + 1
+        first = last - len(batch) + 1
         events = [
             ExecutionEvent(
                 execution_id=self.execution_id, seq=first + i, kind=kind, data=data, at=at or now
             )
-            for i, (kind, data, at) in enumerate(items)
+            for i, (kind, data, at) in enumerate(batch)
         ]
         rows = [
             {
@@ -203,10 +256,11 @@ class EventLog:
                 posted = (claimed or []) + self._posted.pop(execution_id, [])
                 try:
                     async with self._db.transaction() as conn:
-                        writer = EventWriter(conn, execution_id, self._db.dialect, self.origin)
-                        if posted:
-                            await writer.append_many(posted)
+                        writer = EventWriter(
+                            conn, execution_id, self._db.dialect, self.origin, posted
+                        )
                         yield writer
+                        await writer.flush_deferred()
                 except BaseException:
                     self.unclaim(execution_id, posted)  # not written: keep them, in order
                     raise
@@ -256,6 +310,10 @@ class EventLog:
         return self._posted.pop(execution_id, [])
 
     async def _flush(self, execution_id: str) -> None:
+        # Let the code that posted finish its current step first: a run that is
+        # ending posts its last events and then claims them for its terminal
+        # transaction, which saves this flush a transaction of its own.
+        await asyncio.sleep(0)
         try:
             while self._posted.get(execution_id):
                 async with self.writing(execution_id):

@@ -35,6 +35,7 @@ from factflow_infra.storage import (
     ExecutionStorageService,
     StorageObjectRecord,
     list_storage_objects,
+    validate_key,
 )
 from factflow_lineage import LineageRecord, LineageRecorder, list_records, load_payload
 from factflow_lineage import select_for_replay as lineage_select_for_replay
@@ -341,7 +342,7 @@ class ExecutionService:
                     labels=labels,
                     owner=self.manager.owner_id,
                 )
-                await writer.append(EventKind.STATUS, {"status": "pending"})
+                writer.defer(EventKind.STATUS, {"status": "pending"})  # seq 1, with the next
                 try:
                     orchestrator = await self._build_orchestrator(execution)
                 except Exception as exc:
@@ -723,7 +724,9 @@ class ExecutionService:
             return await list_storage_objects(conn, execution_id, after_id=after_id, limit=limit)
 
     async def read_object(self, execution_id: str, key: str) -> tuple[StoredObject, bytes]:
-        """Metadata and bytes of one stored object."""
+        """Metadata and bytes of one stored object (``InvalidStorageKeyError`` for a
+        malformed key, ``NotFoundError`` for one never written)."""
+        validate_key(key)
         await self.get(execution_id)
         async with self.db.connect() as conn:
             row = (

@@ -67,14 +67,6 @@ async def transition(
         values["error"] = error
         if stats is not None:
             values["stats"] = stats.model_dump(mode="json")
-    t = pipeline_executions
-    statement = update(t).where(t.c.id == writer.execution_id, t.c.status.in_(sorted(allowed)))
-    if only_if is not None:
-        statement = statement.where(only_if)
-    result = await writer.conn.execute(statement.values(values).returning(*t.c))
-    row = result.mappings().first()
-    if row is None:
-        return None
     data: dict[str, Any] = {"status": to}
     if error is not None:
         data["error"] = error
@@ -84,5 +76,13 @@ async def transition(
             data["stats"] = values["stats"]
     if extra_event:
         data.update(extra_event)
-    event = await writer.append(EventKind.STATUS, data)
+    t = pipeline_executions
+    statement = update(t).where(t.c.id == writer.execution_id, t.c.status.in_(sorted(allowed)))
+    if only_if is not None:
+        statement = statement.where(only_if)
+    # The status UPDATE also takes the event's seq (and those of events deferred
+    # before it): one statement for both, then one INSERT.
+    row, event = await writer.update_and_append(statement.values(values), EventKind.STATUS, data)
+    if row is None or event is None:
+        return None
     return row_to_execution(row).model_copy(update={"last_event_seq": event.seq})
