@@ -184,3 +184,24 @@ async def test_id_prefixes_resolve_and_ambiguity_lists_candidates(
         assert a.id in str(info.value) and b.id in str(info.value)
     with pytest.raises(ExecutionNotFoundError):
         await service.resolve_id("ffff")
+
+
+async def test_a_cursor_whose_id_is_not_an_execution_id_is_invalid_input(
+    service: ExecutionService,
+) -> None:
+    import base64
+
+    forged = base64.urlsafe_b64encode(b"2026-01-01T00:00:00+00:00|bad\x00id").decode()
+    with pytest.raises(InvalidInputError, match="invalid cursor"):
+        await service.list(cursor=forged)
+
+
+async def test_reading_an_object_under_a_malformed_key_is_invalid_input(
+    service: ExecutionService,
+) -> None:
+    from factflow_infra.storage import InvalidStorageKeyError
+
+    await service.save_config(inline_config())
+    execution = await service.create_execution("t")
+    with pytest.raises(InvalidStorageKeyError):
+        await service.read_object(execution.id, "../etc/passwd")

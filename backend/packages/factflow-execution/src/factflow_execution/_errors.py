@@ -68,7 +68,7 @@ class IllegalTransitionError(ConflictError):
         super().__init__(
             f"cannot {action} execution {execution_id}: it is {status} "
             f"(only {' or '.join(sorted(allowed))} executions can be {_past(action)})",
-            extra={"id": execution_id, "status": status, "action": action},
+            extra={"id": execution_id, "current_status": status, "action": action},
         )
         self.status = status
 

@@ -13,7 +13,7 @@ import socket
 import uuid
 
 from factflow_engine import PipelineOrchestrator
-from factflow_foundation import ConflictError
+from factflow_foundation import CapacityExceededError, ConflictError
 from factflow_protocols import ProgressSnapshot, RunOutcome
 
 from factflow_execution._errors import ExecutionCapacityError
@@ -51,7 +51,10 @@ class OrchestratorManager:
     def reserve(self, execution_id: str) -> None:
         """Claim a slot before starting ``execution_id``; raises when full or stopping."""
         if not self._accepting:
-            raise ConflictError("this server is shutting down and starts no new executions")
+            raise CapacityExceededError(
+                "this server is shutting down and starts no new executions; "
+                "retry against another server or after it restarts"
+            )
         if execution_id in self._reserved or execution_id in self._orchestrators:
             raise ConflictError(f"execution {execution_id} is already being started here")
         if len(self._reserved) + len(self._orchestrators) >= self.capacity:

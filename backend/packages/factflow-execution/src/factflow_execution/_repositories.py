@@ -184,6 +184,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         created, execution_id = base64.urlsafe_b64decode(padded).decode().split("|", 1)
+        if not execution_id or any(c not in "0123456789abcdef-" for c in execution_id):
+            raise ValueError("not an execution id")
         return datetime.fromisoformat(created), execution_id
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidInputError(
