@@ -434,3 +434,13 @@ def test_all_issues_are_reported_together(registry: Registry) -> None:
         (13, "routes.split.concurency"),
         (16, "routes.orphan"),
     ]
+
+
+def test_a_lone_surrogate_is_reported_at_its_field() -> None:
+    text = '{"name": "x", "routes": {"src": {"adapter": {"type": "inline", '
+    text += '"with": {"items": ["ok", "bad \\ud800"]}}}}}'
+    with pytest.raises(ConfigValidationError) as info:
+        load_definition(text, filename="c.json")
+    paths = [issue.path for issue in info.value.issues]
+    assert "routes.src.adapter.with.items[1]" in paths
+    assert "unpaired surrogate" in str(info.value)

@@ -39,7 +39,46 @@ def line_for(lines: Mapping[FieldPath, int], path: FieldPath) -> int | None:
 
 
 def parse_source(source: str | bytes | Mapping[str, Any], filename: str | None) -> ParsedSource:
-    """Parse config text (YAML, or JSON for ``*.json``) or take a mapping as it is."""
+    """Parse config text (YAML, or JSON for ``*.json``) or take a mapping as it is.
+
+    Text that is not valid Unicode (a lone surrogate, say from a ``"\\ud800"``
+    JSON escape) is reported with the path of the field that holds it.
+    """
+    parsed = _parse(source, filename)
+    if parsed.data is not None:
+        for path in _invalid_text(parsed.data, ()):
+            parsed.issues.append(
+                ValidationIssue(
+                    format_path(path),
+                    "contains an unpaired surrogate, which is not valid Unicode text; "
+                    "use the character itself or a valid escape pair",
+                    line_for(parsed.lines, path),
+                )
+            )
+    return parsed
+
+
+def _invalid_text(value: Any, path: FieldPath) -> list[FieldPath]:
+    """Paths of strings (values or keys) that cannot be encoded as UTF-8."""
+    found: list[FieldPath] = []
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            found.append(path)
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            child = (*path, str(key))
+            if isinstance(key, str) and _invalid_text(key, child):
+                found.append(child)
+            found += _invalid_text(item, child)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _invalid_text(item, (*path, index))
+    return found
+
+
+def _parse(source: str | bytes | Mapping[str, Any], filename: str | None) -> ParsedSource:
     if isinstance(source, Mapping):
         return ParsedSource(data=dict(source))
     if isinstance(source, bytes):
