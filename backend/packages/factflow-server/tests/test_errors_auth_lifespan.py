@@ -75,7 +75,8 @@ async def test_text_that_is_not_unicode_is_422_and_stores_nothing(
         "routes: {src: {adapter: {type: inline, with: {items: [1]}}}}\n"
     )
     stored = await client.post(f"{API}/configs", content=config, headers=YAML)
-    assert_problem(stored, 422, "invalid-input")
+    problem = assert_problem(stored, 422, "invalid-config")  # named at its field
+    assert [issue["path"] for issue in problem["issues"]] == ["description"]
     quoted_back = await client.post(
         f"{API}/configs", content=b'{"\\ud992": 1}', headers={"content-type": "application/json"}
     )
