@@ -144,3 +144,31 @@ async def test_sqlite_directory_is_created_on_first_use_not_construction(tmp_pat
         assert target.parent.is_dir()
     finally:
         await db.dispose()
+
+
+def test_head_revision_agrees_with_alembic() -> None:
+    from alembic.script import ScriptDirectory
+    from factflow_infra.db.migrations import alembic_config
+
+    assert head_revision() == ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+async def test_a_fresh_database_has_no_revision_until_migrated(tmp_path: Any) -> None:
+    fresh = Database(f"sqlite:///{tmp_path / 'fresh.db'}")
+    try:
+        assert await current_revision(fresh) is None
+        await upgrade_to_head(fresh)
+        assert await current_revision(fresh) == head_revision()
+    finally:
+        await fresh.dispose()
+
+
+def test_importing_the_service_tiers_does_not_load_alembic() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, factflow_infra, factflow_lineage, factflow_execution; "
+        "sys.exit(1 if 'alembic' in sys.modules else 0)"
+    )
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
