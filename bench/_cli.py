@@ -145,7 +145,10 @@ async def _main(args: argparse.Namespace, argv: list[str]) -> int:
     markdown = render_markdown(document)
     md_path = args.markdown or out.with_suffix(".md")
     md_path.write_text(markdown, encoding="utf-8")
-    shutil.rmtree(work_dir, ignore_errors=True)
+    if failures:
+        print(f"bench: logs kept in {work_dir}", flush=True)
+    else:
+        shutil.rmtree(work_dir, ignore_errors=True)
     print(f"bench: results in {out} and {md_path}", flush=True)
     return 1 if failures else 0
 

@@ -100,6 +100,8 @@ class Comparison:
     stat: str
     database: str | None = None
     notes: str = ""
+    target: str | None = None
+    met: bool | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -137,6 +139,7 @@ class Context:
         stat: str = "p50",
         database: str | None = None,
         notes: str = "",
+        at_least: float | None = None,
     ) -> Comparison | None:
         top = numerator.summary.get(stat)
         bottom = denominator.summary.get(stat)
@@ -152,6 +155,9 @@ class Context:
             database,
             notes,
         )
+        if at_least is not None:
+            comparison.target = f">= {at_least:g}x"
+            comparison.met = comparison.ratio >= at_least
         self.comparisons.append(comparison)
         print(
             f"    ratio {measure} [{database or '-'}]: {numerator.system} / "

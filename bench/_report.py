@@ -53,13 +53,15 @@ def render_markdown(document: dict[str, Any]) -> str:
             "",
             "Ratios, each from the same run with the sides alternated:",
             "",
-            "| benchmark | ratio | db | value | of |",
-            "|---|---|---|---:|---|",
+            "| benchmark | ratio | db | value | of | target | met |",
+            "|---|---|---|---:|---|---|---|",
         ]
         for c in document["comparisons"]:
+            met = "" if c.get("met") is None else ("yes" if c["met"] else "**no**")
             lines.append(
                 f"| {c['benchmark']} | {c['measure']} | {c['database'] or '-'} "
-                f"| {c['ratio']:.1f}x | {c['stat']}: {c['numerator']} / {c['denominator']} |"
+                f"| {c['ratio']:.1f}x | {c['stat']}: {c['numerator']} / {c['denominator']} "
+                f"| {c.get('target') or ''} | {met} |"
             )
     notes = [m for m in document["measurements"] if m.get("notes")]
     if notes:
