@@ -3,68 +3,19 @@ test processors that synchronise with events (never sleeps)."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from factflow_engine import Registry
+from factflow_engine.testing import Gates, gate_processor
 from factflow_execution import ExecutionService
 from factflow_foundation import FactFlowSettings
 from factflow_infra.db import Database
 from factflow_protocols import Message, ProcessorContext
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import event
-
-
-class Gates:
-    """Named asyncio events processors wait on, and counters of who got there."""
-
-    def __init__(self) -> None:
-        self._events: dict[str, asyncio.Event] = {}
-        self.entered: dict[str, int] = {}
-        self._arrivals: dict[str, asyncio.Condition] = {}
-
-    def event(self, name: str) -> asyncio.Event:
-        return self._events.setdefault(name, asyncio.Event())
-
-    def _condition(self, name: str) -> asyncio.Condition:
-        return self._arrivals.setdefault(name, asyncio.Condition())
-
-    async def arrive(self, name: str) -> None:
-        condition = self._condition(name)
-        async with condition:
-            self.entered[name] = self.entered.get(name, 0) + 1
-            condition.notify_all()
-
-    async def wait_entered(self, name: str, count: int) -> None:
-        """Until ``count`` messages have reached gate ``name``."""
-        condition = self._condition(name)
-        async with condition:
-            await condition.wait_for(lambda: self.entered.get(name, 0) >= count)
-
-    def open(self, name: str) -> None:
-        self.event(name).set()
-
-
-def gate_processor(gates: Gates) -> type:
-    class Gate:
-        """Test processor: waits until its gate opens, then passes the payload on."""
-
-        class Options(BaseModel):
-            model_config = ConfigDict(extra="forbid")
-            name: str = "default"
-
-        def __init__(self, options: Options) -> None:
-            self.options = options
-
-        async def process(self, message: Message, ctx: ProcessorContext) -> Any:
-            await gates.arrive(self.options.name)
-            await gates.event(self.options.name).wait()
-            return message.payload
-
-    return Gate
 
 
 class FanOut:

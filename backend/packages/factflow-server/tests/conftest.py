@@ -17,65 +17,19 @@ import httpx
 import pytest
 import uvicorn
 from factflow_engine import Registry
+from factflow_engine.testing import Gates, gate_processor
 from factflow_execution import ExecutionService
 from factflow_foundation import FactFlowSettings
 from factflow_infra import InProcessEventBus
 from factflow_infra.db import Database
-from factflow_protocols import Message, ProcessorContext
 from factflow_server import create_app
 from fastapi import FastAPI
-from pydantic import BaseModel, ConfigDict
 
 API = "/api/v1"
 YAML = {"content-type": "application/yaml"}
 
 
 # -- synchronisation helpers ---------------------------------------------------------
-
-
-class Gates:
-    """Named events gate processors wait on, and how many messages reached each."""
-
-    def __init__(self) -> None:
-        self._events: dict[str, asyncio.Event] = {}
-        self._arrivals: dict[str, asyncio.Condition] = {}
-        self.entered: dict[str, int] = {}
-
-    def event(self, name: str) -> asyncio.Event:
-        return self._events.setdefault(name, asyncio.Event())
-
-    async def arrive(self, name: str) -> None:
-        condition = self._arrivals.setdefault(name, asyncio.Condition())
-        async with condition:
-            self.entered[name] = self.entered.get(name, 0) + 1
-            condition.notify_all()
-
-    async def wait_entered(self, name: str, count: int = 1) -> None:
-        condition = self._arrivals.setdefault(name, asyncio.Condition())
-        async with condition:
-            await condition.wait_for(lambda: self.entered.get(name, 0) >= count)
-
-    def open(self, name: str = "default") -> None:
-        self.event(name).set()
-
-
-def gate_processor(gates: Gates) -> type:
-    class Gate:
-        """Test processor: waits until its gate opens, then passes the payload on."""
-
-        class Options(BaseModel):
-            model_config = ConfigDict(extra="forbid")
-            name: str = "default"
-
-        def __init__(self, options: Options) -> None:
-            self.options = options
-
-        async def process(self, message: Message, ctx: ProcessorContext) -> Any:
-            await gates.arrive(self.options.name)
-            await gates.event(self.options.name).wait()
-            return message.payload
-
-    return Gate
 
 
 class TrackingBus(InProcessEventBus):

@@ -4,6 +4,8 @@ They behave honestly (the same contract as the real implementations, minus
 durability): ``InMemoryLineageSink`` keeps entries in a list,
 ``InMemoryExecutionStorage`` keeps objects in a dict and rejects the keys the
 real storage rejects, ``RecordingCallback`` records every callback call.
+``Gates`` and ``gate_processor`` hold messages in a processor until a test opens
+a named gate, so tests synchronise on events instead of sleeps.
 """
 
 from __future__ import annotations
@@ -18,14 +20,22 @@ from factflow_foundation import InvalidInputError, utcnow
 from factflow_protocols import (
     LineageEntry,
     LineageStatus,
+    Message,
     MessageFailure,
+    ProcessorContext,
     ProgressSnapshot,
     RouteProgress,
     RunOutcome,
     StoredObject,
 )
 
-__all__ = ["InMemoryExecutionStorage", "InMemoryLineageSink", "RecordingCallback"]
+__all__ = [
+    "Gates",
+    "InMemoryExecutionStorage",
+    "InMemoryLineageSink",
+    "RecordingCallback",
+    "gate_processor",
+]
 
 
 class InMemoryLineageSink:
@@ -145,3 +155,52 @@ class RecordingCallback:
     def outcomes(self) -> list[RunOutcome]:
         """Every outcome passed to ``on_finished`` (exactly one after a run)."""
         return list(self.of("on_finished"))
+
+
+class Gates:
+    """Named asyncio events processors wait on, and counts of who reached them."""
+
+    def __init__(self) -> None:
+        self._events: dict[str, asyncio.Event] = {}
+        self._arrivals: dict[str, asyncio.Condition] = {}
+        self.entered: dict[str, int] = {}
+
+    def event(self, name: str) -> asyncio.Event:
+        return self._events.setdefault(name, asyncio.Event())
+
+    async def arrive(self, name: str) -> None:
+        condition = self._arrivals.setdefault(name, asyncio.Condition())
+        async with condition:
+            self.entered[name] = self.entered.get(name, 0) + 1
+            condition.notify_all()
+
+    async def wait_entered(self, name: str, count: int = 1) -> None:
+        """Until ``count`` messages have reached gate ``name``."""
+        condition = self._arrivals.setdefault(name, asyncio.Condition())
+        async with condition:
+            await condition.wait_for(lambda: self.entered.get(name, 0) >= count)
+
+    def open(self, name: str = "default") -> None:
+        self.event(name).set()
+
+
+def gate_processor(gates: Gates) -> type:
+    """A processor class (register it under any name) whose ``name`` option picks
+    the gate each message waits at before being passed on."""
+    from factflow_engine.registry import ComponentOptions
+
+    class Gate:
+        """Test processor: waits until its gate opens, then passes the payload on."""
+
+        class Options(ComponentOptions):
+            name: str = "default"
+
+        def __init__(self, options: Options) -> None:
+            self.options = options
+
+        async def process(self, message: Message, ctx: ProcessorContext) -> Any:
+            await gates.arrive(self.options.name)
+            await gates.event(self.options.name).wait()
+            return message.payload
+
+    return Gate
