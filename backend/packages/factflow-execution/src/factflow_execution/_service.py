@@ -455,21 +455,23 @@ class ExecutionService:
                 status = "interrupted" if kind == "interrupt" else "cancelled"
                 error = reason
             now = utcnow()
-            async with self.db.connect() as conn:
-                execution = self._started.pop(execution_id, None)
+            execution = self._started.pop(execution_id, None)
+            # Stats are read in the terminal transaction itself: they come from
+            # per-route lineage totals (a few rows whatever the run's size), so
+            # this holds the write lock no longer than a separate read would cost.
+            async with self.event_log.writing(execution_id, claimed=claimed) as writer:
+                claimed = []
                 if execution is None:
-                    execution = await PipelineExecutionRepository(conn).get(execution_id)
+                    execution = await PipelineExecutionRepository(writer.conn).get(execution_id)
                 stats = (
                     await compute_stats(
-                        conn,
+                        writer.conn,
                         [execution],
                         live=False,
                         finished_at=now,
                         failure_events_suppressed={execution_id: failure_events_suppressed},
                     )
                 )[execution_id]
-            async with self.event_log.writing(execution_id, claimed=claimed) as writer:
-                claimed = []
                 final = await transition(writer, status, error=error, stats=stats, at=now)
             if final is None:
                 _log.warning("execution %s was no longer running at finalise", execution_id)
