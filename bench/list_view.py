@@ -108,7 +108,7 @@ async def run(ctx: Context, peer: PrefectPeer | None) -> None:
                     m.met = m.summary["p95"] <= TARGET_P95_MS
                 ctx.add(m)
         if prefect_samples:
-            ctx.add(
+            theirs = ctx.add(
                 Measurement(
                     NAME,
                     "read_flow_runs(limit=50)",
@@ -121,6 +121,15 @@ async def run(ctx: Context, peer: PrefectPeer | None) -> None:
                     "creating them through its API takes too long for one benchmark run)",
                 )
             )
+            for mine in ctx.measurements:
+                if mine.benchmark == NAME and mine.measure == "HTTP list, unfiltered":
+                    ctx.compare(
+                        NAME,
+                        "list 50, Prefect read_flow_runs / FactFlow HTTP list (100k rows)",
+                        theirs,
+                        mine,
+                        database=mine.database,
+                    )
     finally:
         if prefect_worker is not None:
             await prefect_worker.close()

@@ -13,6 +13,7 @@ tasks/s, then how many task runs its server persisted and in which state.
 from __future__ import annotations
 
 import asyncio
+from contextlib import AsyncExitStack
 from typing import Any, cast
 
 from factflow_execution import ExecutionService
@@ -101,46 +102,68 @@ async def run(ctx: Context, peer: PrefectPeer | None) -> None:
     n = ctx.scale(5000, 500)
     steps = 21 * n
     reps = ctx.scale(5, 2)
-    for db in ctx.databases:
-        async with (
-            throwaway_database(db, ctx.work_dir, ctx.postgres_admin_url) as url,
-            open_service(url, ctx.work_dir / f"data-{NAME}-{db}") as service,
-        ):
+    tasks = ctx.scale(1000, 200)
+    with_lineage: dict[str, list[float]] = {db: [] for db in ctx.databases}
+    without: dict[str, list[float]] = {db: [] for db in ctx.databases}
+    prefect: dict[str, list[dict[str, Any]]] = {"prefect (default)": [], "prefect (fastest)": []}
+    async with AsyncExitStack() as stack:
+        services: dict[str, ExecutionService] = {}
+        for db in ctx.databases:
+            url = await stack.enter_async_context(
+                throwaway_database(db, ctx.work_dir, ctx.postgres_admin_url)
+            )
+            service = await stack.enter_async_context(
+                open_service(url, ctx.work_dir / f"data-{NAME}-{db}")
+            )
             await service.save_config(config(n))
-            recorder = service.lineage
-            null = cast(LineageRecorder, NullLineageSink())
             await _one(service, steps, check_rows=True)  # warm-up
-            with_lineage: list[float] = []
-            without: list[float] = []
-            for _ in range(reps):  # alternate, so noise falls on both
-                service.lineage = recorder
-                with_lineage.append(await _one(service, steps, check_rows=True))
+            services[db] = service
+        workers: dict[str, LineWorker] = {}
+        if peer is not None:
+            for fastest in (False, True):
+                worker = await peer.worker(fastest)
+                stack.push_async_callback(worker.close)
+                await worker.ask({"op": "tasks", "n": 5})  # warm-up
+                workers["prefect (fastest)" if fastest else "prefect (default)"] = worker
+        null = cast(LineageRecorder, NullLineageSink())
+        for rep in range(reps):  # alternate systems and modes, so noise falls on all
+            for db, service in services.items():
+                recorder = service.lineage
+                with_lineage[db].append(await _one(service, steps, check_rows=True))
                 service.lineage = null
-                without.append(await _one(service, steps, check_rows=False))
-            service.lineage = recorder
+                try:
+                    without[db].append(await _one(service, steps, check_rows=False))
+                finally:
+                    service.lineage = recorder
+            if rep < ctx.scale(2, 1):
+                for system, worker in workers.items():
+                    prefect[system].append(await _prefect_tasks(ctx, worker, tasks))
+    ours: dict[str, Measurement] = {}
+    for db in ctx.databases:
         on = Measurement(
             NAME,
             f"route-steps/s with lineage ({steps:,} steps/run)",
             "factflow",
             "steps/s",
-            with_lineage,
+            with_lineage[db],
             database=db,
             target=f">= {TARGET:,.0f} steps/s, rows = steps",
             stat="p50",
             notes="every run checked: lineage rows == route-steps",
         )
         on.met = on.summary["p50"] >= TARGET
-        ctx.add(on)
-        off = Measurement(
-            NAME,
-            "route-steps/s, lineage disabled",
-            "factflow",
-            "steps/s",
-            without,
-            database=db,
+        ours[db] = ctx.add(on)
+        ctx.add(
+            Measurement(
+                NAME,
+                "route-steps/s, lineage disabled",
+                "factflow",
+                "steps/s",
+                without[db],
+                database=db,
+            )
         )
-        ctx.add(off)
-        cost = [1.0 - a / b for a, b in zip(with_lineage, without, strict=True)]
+        cost = [1.0 - a / b for a, b in zip(with_lineage[db], without[db], strict=True)]
         lineage_cost = Measurement(
             NAME,
             "lineage cost (1 - with/without, paired runs)",
@@ -152,18 +175,10 @@ async def run(ctx: Context, peer: PrefectPeer | None) -> None:
         )
         lineage_cost.met = lineage_cost.summary["p50"] <= MAX_LINEAGE_COST
         ctx.add(lineage_cost)
-    if peer is None:
-        return
-    tasks = ctx.scale(1000, 200)
-    for fastest in (False, True):
-        system = "prefect (fastest)" if fastest else "prefect (default)"
-        worker = await peer.worker(fastest)
-        try:
-            await worker.ask({"op": "tasks", "n": 5})  # warm-up
-            results = [await _prefect_tasks(ctx, worker, tasks) for _ in range(ctx.scale(2, 1))]
-        finally:
-            await worker.close()
-        ctx.add(
+    for system, results in prefect.items():
+        if not results:
+            continue
+        theirs = ctx.add(
             Measurement(
                 NAME,
                 f"trivial tasks/s, client side ({tasks} tasks in one flow)",
@@ -180,3 +195,18 @@ async def run(ctx: Context, peer: PrefectPeer | None) -> None:
                 extra={"runs": results},
             )
         )
+        ctx.add(
+            Measurement(
+                NAME,
+                "task runs persisted by the server per second",
+                system,
+                "runs/s",
+                [r["server_rows_per_s"] for r in results],
+                database="sqlite",
+                notes="persisted task runs / (flow time + time until the count stopped growing)",
+            )
+        )
+        for db, mine in ours.items():
+            ctx.compare(
+                NAME, "steps/s with lineage, FactFlow / Prefect tasks/s", mine, theirs, database=db
+            )
