@@ -64,6 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, default=None, help="results JSON path")
     parser.add_argument("--markdown", type=Path, default=None, help="also write the table here")
     parser.add_argument("--list", action="store_true", help="list the benchmarks and exit")
+    parser.add_argument(
+        "--render", type=Path, default=None, help="print the Markdown table of a results JSON"
+    )
     return parser
 
 
@@ -156,6 +159,9 @@ async def _main(args: argparse.Namespace, argv: list[str]) -> int:
 def main(argv: list[str] | None = None) -> int:
     raw = sys.argv[1:] if argv is None else argv
     args = _parser().parse_args(raw)
+    if args.render is not None:
+        print(render_markdown(json.loads(args.render.read_text(encoding="utf-8"))), end="")
+        return 0
     if args.list:
         for name, (_, _, what) in BENCHMARKS.items():
             print(f"{name:14} {what}")

@@ -35,16 +35,17 @@ def render_markdown(document: dict[str, Any]) -> str:
         f"{' / '.join(f'{x:.2f}' for x in machine['load_average_at_start'])} at start, "
         f"{' / '.join(f'{x:.2f}' for x in machine.get('load_average_at_end', []))} at end.",
         "",
-        "| benchmark | measure | db | system | p50 | p90 | p99 | min | max | n | unit "
+        "| benchmark | measure | db | system | p50 | p90 | p95 | p99 | min | max | n | unit "
         "| target | met |",
-        "|---|---|---|---|---:|---:|---:|---:|---:|---:|---|---|---|",
+        "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|---|",
     ]
     for m in document["measurements"]:
         s = m["summary"]
         met = "" if m["met"] is None else ("yes" if m["met"] else "**no**")
         lines.append(
             f"| {m['benchmark']} | {m['measure']} | {m['database'] or '-'} | {m['system']} "
-            f"| {_fmt(s.get('p50'))} | {_fmt(s.get('p90'))} | {_fmt(s.get('p99'))} "
+            f"| {_fmt(s.get('p50'))} | {_fmt(s.get('p90'))} | {_fmt(s.get('p95'))} "
+            f"| {_fmt(s.get('p99'))} "
             f"| {_fmt(s.get('min'))} | {_fmt(s.get('max'))} | {int(s.get('n', 0))} | {m['unit']} "
             f"| {m['target'] or ''} | {met} |"
         )
