@@ -65,7 +65,7 @@ async def list_executions(
     until: UTCDateTime | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_-]{1,512}$")] = None,
-) -> ExecutionList:
+) -> Response:
     page = await service.list(
         status=status,
         config_name=config,
@@ -75,7 +75,11 @@ async def list_executions(
         limit=limit,
         cursor=cursor,
     )
-    return ExecutionList(items=page.items, next_cursor=page.next_cursor)
+    # The items are already validated models: serialise the page once instead of
+    # having FastAPI re-validate 50 executions (snapshots and stats) through the
+    # response model (~2-3 ms of the list's latency).  The schema is unchanged.
+    body = ExecutionList(items=page.items, next_cursor=page.next_cursor)
+    return Response(content=body.model_dump_json(), media_type="application/json")
 
 
 @router.get(
