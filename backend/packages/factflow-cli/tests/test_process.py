@@ -7,8 +7,10 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
+import sysconfig
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -163,3 +165,27 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
     assert (tmp_path / "demo" / "factflow.db").is_file()
     stored = list((tmp_path / "demo" / "storage").rglob("*.json"))
     assert stored, "the demo stored no facts"
+    # Its counts match the files it read: one discover message per file the
+    # example's patterns select in this Python's site-packages (counted here
+    # independently of the files adapter), and one stored object per fact.
+    site = Path(sysconfig.get_paths()["purelib"])
+    expected = {
+        p
+        for p in [*site.glob("*.dist-info/METADATA"), *site.glob("**/*.md")]
+        if p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(site).parts)
+        and "node_modules" not in p.relative_to(site).parts
+    }
+    with sqlite3.connect(tmp_path / "demo" / "factflow.db") as db:
+        (first,) = db.execute(
+            "SELECT id FROM pipeline_executions WHERE source = 'demo' ORDER BY created_at LIMIT 1"
+        ).fetchone()
+        read = db.execute(
+            "SELECT count(*) FROM lineage_records WHERE execution_id = ? AND route = 'discover'",
+            (first,),
+        ).fetchone()[0]
+        objects = db.execute(
+            "SELECT count(*) FROM storage_objects WHERE execution_id = ?", (first,)
+        ).fetchone()[0]
+    assert read == min(len(expected), 500)
+    assert objects == len(list((tmp_path / "demo" / "storage" / first).rglob("*.json")))
