@@ -3,7 +3,7 @@
 The REST API maps almost one to one onto these methods.  The service owns the
 transactions; repositories run inside them; every status change goes through
 ``transitions.transition``.  Nothing here does I/O at construction: build it
-with ``build_execution_service`` and call ``startup()`` / ``shutdown()``.
+with ``ExecutionService.from_settings`` and call ``startup()`` / ``shutdown()``.
 """
 
 from __future__ import annotations
@@ -22,23 +22,19 @@ from factflow_engine import (
     resolve,
 )
 from factflow_foundation import (
-    ConflictError,
     FactFlowSettings,
     InvalidInputError,
-    NotFoundError,
     get_logger,
     new_id,
     utcnow,
 )
-from factflow_infra.db import Database, storage_objects
+from factflow_infra.db import Database
 from factflow_infra.storage import (
     ExecutionStorageService,
     StorageObjectRecord,
     list_storage_objects,
-    validate_key,
 )
-from factflow_lineage import LineageRecord, LineageRecorder, list_records, load_payload
-from factflow_lineage import select_for_replay as lineage_select_for_replay
+from factflow_lineage import LineageRecord, LineageRecorder, list_records
 from factflow_protocols import (
     EventBus,
     Message,
@@ -47,14 +43,12 @@ from factflow_protocols import (
     StorageBackend,
     StoredObject,
 )
-from sqlalchemy import select
 
 from factflow_execution._callbacks import ExecutionStatusCallbackAdapter
 from factflow_execution._dag import DAGResponse, build_dag, edge_counts
 from factflow_execution._errors import (
     ConfigArchivedError,
     IllegalTransitionError,
-    NothingToReplayError,
 )
 from factflow_execution._events import EventKind, EventLog
 from factflow_execution._lifecycle import Lifecycle
@@ -68,6 +62,8 @@ from factflow_execution._models import (
     PipelineExecution,
     ReplaySource,
 )
+from factflow_execution._objects import EventLogStorageObserver, read_object
+from factflow_execution._replay import replay_messages, select_replay_records
 from factflow_execution._repositories import (
     ExecutionFilter,
     ExecutionPage,
@@ -82,28 +78,6 @@ from factflow_execution._waiter import ExecutionWaiter, ExecutionWaitResult
 __all__ = ["ExecutionService"]
 
 _log = get_logger("factflow.execution.service")
-
-
-class _EventLogStorageObserver:
-    """Turns each storage write into a ``storage.written`` event in the log."""
-
-    def __init__(self, log: EventLog) -> None:
-        self._log = log
-
-    async def storage_written(self, obj: StoredObject) -> None:
-        await self._log.append(
-            obj.execution_id,
-            EventKind.STORAGE_WRITTEN,
-            {
-                "key": obj.key,
-                "size": obj.size,
-                "checksum": obj.checksum,
-                "content_type": obj.content_type,
-                "route": obj.route,
-                "message_id": obj.message_id,
-                "location": obj.location,
-            },
-        )
 
 
 def _source_type(value: ConfigSourceType | str) -> ConfigSourceType:
@@ -141,7 +115,7 @@ class ExecutionService:
         self.directory = directory
         self.event_log = EventLog(db, bus, origin=manager.owner_id)
         self.lifecycle = Lifecycle(self)
-        self._storage_observer = _EventLogStorageObserver(self.event_log)
+        self._storage_observer = EventLogStorageObserver(self.event_log)
         self._stop_reasons: dict[str, tuple[str, str]] = {}
         # The row as it became ``running`` here, so finalising need not read it back.
         self._started: dict[str, PipelineExecution] = {}
@@ -542,32 +516,8 @@ class ExecutionService:
         origin id.  Selecting nothing is an error, not an empty run.
         """
         parent = await self.get(selection.parent_execution_id)
-        if not parent.terminal:
-            raise ConflictError(
-                f"execution {parent.id} is still {parent.status}; replay it once it has finished"
-            )
-        routes = parent.config_snapshot.get("definition", {}).get("routes", {})
-        if selection.route is not None and selection.route not in routes:
-            raise InvalidInputError(
-                f"route {selection.route!r} is not part of execution {parent.id} "
-                f"(its routes: {', '.join(routes)})"
-            )
         async with self.db.connect() as conn:
-            records = await lineage_select_for_replay(
-                conn,
-                parent.id,
-                mode=selection.mode,
-                message_ids=selection.message_ids or None,
-                route=selection.route,
-            )
-        if not records:
-            where = f" at route {selection.route!r}" if selection.route else ""
-            raise NothingToReplayError(
-                f"execution {parent.id} has no {selection.mode} messages{where} to replay; "
-                "choose mode 'all' or name message ids"
-                if selection.mode == "failed"
-                else f"execution {parent.id} has no messages{where} to replay"
-            )
+            await select_replay_records(conn, parent, selection)
         execution_id = new_id()
         self.manager.reserve(execution_id)
         try:
@@ -593,27 +543,9 @@ class ExecutionService:
 
     async def _replay_messages(self, execution_id: str, selection: ReplaySource) -> list[Message]:
         async with self.db.connect() as conn:
-            records: Sequence[LineageRecord] = await lineage_select_for_replay(
-                conn,
-                selection.parent_execution_id,
-                mode=selection.mode,
-                message_ids=selection.message_ids or None,
-                route=selection.route,
-            )
-        messages = []
-        for record in records:
-            payload = await load_payload(record, storage=self.storage)
-            messages.append(
-                Message(
-                    id=record.message_id,
-                    execution_id=execution_id,
-                    route=record.route,
-                    payload=payload,
-                    origin_id=record.origin_message_id,
-                    parent_id=record.parent_message_id,
-                )
-            )
-        return messages
+            parent = await PipelineExecutionRepository(conn).get(selection.parent_execution_id)
+            records = await select_replay_records(conn, parent, selection)
+        return await replay_messages(records, execution_id, self.storage)
 
     # -- reading ---------------------------------------------------------------
 
@@ -728,37 +660,8 @@ class ExecutionService:
     async def read_object(self, execution_id: str, key: str) -> tuple[StoredObject, bytes]:
         """Metadata and bytes of one stored object (``InvalidStorageKeyError`` for a
         malformed key, ``NotFoundError`` for one never written)."""
-        validate_key(key)
         await self.get(execution_id)
-        async with self.db.connect() as conn:
-            row = (
-                (
-                    await conn.execute(
-                        select(storage_objects).where(
-                            storage_objects.c.execution_id == execution_id,
-                            storage_objects.c.key == key,
-                        )
-                    )
-                )
-                .mappings()
-                .first()
-            )
-        if row is None:
-            raise NotFoundError(f"execution {execution_id} stored no object with key {key!r}")
-        storage = ExecutionStorageService(self.db, self.storage, execution_id, None)
-        data = await storage.get(key)
-        meta = StoredObject(
-            execution_id=execution_id,
-            key=key,
-            size=row["size"],
-            checksum=row["checksum"],
-            content_type=row["content_type"],
-            route=row["route"],
-            message_id=row["message_id"],
-            written_at=row["written_at"],
-            location=self.storage.locate(f"{execution_id}/{key}"),
-        )
-        return meta, data
+        return await read_object(self.db, self.storage, execution_id, key)
 
     # -- waiting and streaming ------------------------------------------------
 
