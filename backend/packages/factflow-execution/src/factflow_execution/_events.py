@@ -32,7 +32,7 @@ from factflow_foundation import dumps, get_logger, utcnow
 from factflow_infra.db import Database, execution_events, pipeline_executions
 from factflow_protocols import EventBus
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import RowMapping, Update, func, insert, select, text, update
+from sqlalchemy import RowMapping, Update, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from factflow_execution._errors import ExecutionNotFoundError
@@ -360,9 +360,3 @@ async def read_events(
         )
         for row in rows
     ]
-
-
-async def count_events(conn: AsyncConnection, execution_id: str) -> int:
-    """How many events an execution has (tests and diagnostics)."""
-    query = select(func.count()).where(execution_events.c.execution_id == execution_id)
-    return int((await conn.execute(query)).scalar_one())

@@ -64,7 +64,6 @@ class Lifecycle:
         self._heartbeat_task: asyncio.Task[None] | None = None
         self._listener: PostgresListener | None = None
         self._control_tasks: set[asyncio.Task[None]] = set()
-        self.beats = 0
 
     @property
     def _owner(self) -> str:
@@ -221,16 +220,9 @@ class Lifecycle:
 
     async def beat(self) -> None:
         """Renew this process's heartbeats, then reap rows whose owners are gone."""
-        service = self._service
-        async with service.db.transaction() as conn:
-            t = pipeline_executions
-            await conn.execute(
-                t.update()
-                .where(t.c.owner == self._owner, t.c.status.in_(["pending", "running"]))
-                .values(heartbeat_at=utcnow())
-            )
+        async with self._service.db.transaction() as conn:
+            await PipelineExecutionRepository(conn).renew_heartbeats(self._owner)
         await self.recover()
-        self.beats += 1
 
     async def _heartbeat_loop(self) -> None:
         interval = self._service.settings.heartbeat_interval

@@ -24,6 +24,7 @@ from factflow_execution._errors import (
     ExecutionNotFoundError,
 )
 from factflow_execution._models import (
+    ACTIVE_STATUSES,
     ConfigSourceType,
     ExecutionStats,
     PipelineConfig,
@@ -319,22 +320,16 @@ class PipelineExecutionRepository:
         """``(id, owner, heartbeat_at)`` of every pending or running execution."""
         t = pipeline_executions
         query = select(t.c.id, t.c.owner, t.c.heartbeat_at).where(
-            t.c.status.in_(["pending", "running"])
+            t.c.status.in_(sorted(ACTIVE_STATUSES))
         )
         return [(r[0], r[1], r[2]) for r in (await self.conn.execute(query)).all()]
 
-    async def renew_heartbeats(self, owner: str, execution_ids: Sequence[str]) -> int:
-        """Renew the heartbeat of this owner's active executions (one statement)."""
-        if not execution_ids:
-            return 0
+    async def renew_heartbeats(self, owner: str) -> int:
+        """Renew the heartbeat of every active execution ``owner`` runs (one statement)."""
         t = pipeline_executions
         result = await self.conn.execute(
             update(t)
-            .where(
-                t.c.id.in_(list(execution_ids)),
-                t.c.owner == owner,
-                t.c.status.in_(["pending", "running"]),
-            )
+            .where(t.c.owner == owner, t.c.status.in_(sorted(ACTIVE_STATUSES)))
             .values(heartbeat_at=utcnow())
         )
         return int(result.rowcount or 0)
