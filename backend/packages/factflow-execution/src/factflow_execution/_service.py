@@ -583,11 +583,8 @@ class ExecutionService:
                 raise InvalidInputError(
                     f"unknown status {value!r}; choose from {', '.join(sorted(ALL_STATUSES))}"
                 )
-        if source is not None and source not in {s.value for s in ConfigSourceType}:
-            raise InvalidInputError(
-                f"unknown source {source!r}; choose from "
-                + ", ".join(s.value for s in ConfigSourceType)
-            )
+        if source is not None:
+            source = _source_type(source).value
         filters = ExecutionFilter(
             statuses=statuses,
             config_name=config_name,
