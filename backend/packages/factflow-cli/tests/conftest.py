@@ -131,11 +131,19 @@ class Cli:
         self.server_url = server_url
         self.runner = CliRunner()
 
-    def __call__(self, *args: str, json_output: bool = False, input: str | None = None) -> Run:
+    def __call__(
+        self,
+        *args: str,
+        json_output: bool = False,
+        input: str | None = None,
+        env: dict[str, str] | None = None,
+    ) -> Run:
         argv = ["--server", self.server_url]
         if json_output:
-            argv += ["--output", "json"]
-        result = self.runner.invoke(app, [*argv, *args], input=input, catch_exceptions=False)
+            argv += ["--output", "json"]  # the older name of --format: works on every version
+        result = self.runner.invoke(
+            app, [*argv, *args], input=input, env=env, catch_exceptions=False
+        )
         return Run(result.exit_code, result.stdout, result.stderr)
 
     def json(self, *args: str) -> Any:

@@ -39,7 +39,7 @@ def files(
 @pytest.fixture(scope="module")
 def done(cli: Any, files: dict[str, Path]) -> dict[str, Any]:
     """A completed run of the items config: 2 stored, 1 failed on purpose."""
-    run = cli("config", "run", str(files["items"]), "--wait", json_output=True)
+    run = cli("config", "run", str(files["items"]), "--wait", "--allow-failures", json_output=True)
     assert run.exit_code == 0, run
     execution: dict[str, Any] = run.json()
     assert execution["status"] == "completed"
@@ -142,7 +142,9 @@ def test_run_wait_json_is_the_final_execution(done: dict[str, Any]) -> None:
 
 
 def test_run_file_with_params_prints_summary(cli: Any, files: dict[str, Path]) -> None:
-    run = cli("config", "run", str(files["items"]), "--param", "tag=blue", "--wait")
+    run = cli(
+        "config", "run", str(files["items"]), "--param", "tag=blue", "--wait", "--allow-failures"
+    )
     assert run.exit_code == 0, run
     out = run.stdout
     assert "✓ completed" in out
@@ -164,7 +166,7 @@ def test_run_without_waiting_prints_the_id(cli: Any, names: Any) -> None:
     execution = cli.json("config", "run", names["items"], "-l", "team=cli")
     assert execution["status"] in ("pending", "running", "completed")
     assert execution["labels"] == {"team": "cli"}
-    assert cli("execution", "wait", execution["id"]).exit_code == 0
+    assert cli("execution", "wait", execution["id"], "--allow-failures").exit_code == 0
 
 
 def test_bad_param_and_bad_flags_are_exit_2(cli: Any, names: Any) -> None:
@@ -279,7 +281,7 @@ def test_show_and_stats(cli: Any, done: dict[str, Any]) -> None:
 
 def test_unknown_and_ambiguous_ids(cli: Any, done: dict[str, Any], names: Any) -> None:
     # a second run so a short prefix matches several executions
-    assert cli("config", "run", names["items"], "--wait").exit_code == 0
+    assert cli("config", "run", names["items"], "--wait", "--allow-failures").exit_code == 0
     unknown = cli("execution", "show", "ffffffff-0000")
     assert unknown.exit_code == 2 and "ffffffff-0000" in unknown.stderr
     ambiguous = cli("execution", "show", done["id"][:4])
@@ -315,7 +317,7 @@ def test_events(cli: Any, done: dict[str, Any]) -> None:
     assert lines[-1]["kind"] == "status" and lines[-1]["data"]["status"] == "completed"
     tail = cli("execution", "events", done["id"], "--after", str(seqs[-2]), json_output=True)
     assert [json.loads(x)["seq"] for x in tail.stdout.splitlines()] == [seqs[-1]]
-    followed = cli("execution", "events", done["id"], "--follow")
+    followed = cli("execution", "events", done["id"], "--follow", "--allow-failures")
     assert followed.exit_code == 0 and "completed" in followed.stdout
 
 
@@ -332,7 +334,10 @@ def test_lineage(cli: Any, done: dict[str, Any]) -> None:
 
 
 def test_replay_failed_wait(cli: Any, done: dict[str, Any]) -> None:
-    run = cli("execution", "replay", done["id"], "--failed", "--wait", json_output=True)
+    run = cli(
+        "execution", "replay", done["id"], "--failed", "--wait", "--allow-failures",
+        json_output=True,
+    )  # fmt: skip
     assert run.exit_code == 0, run
     replay = run.json()
     assert replay["parent_execution_id"] == done["id"]
@@ -353,13 +358,13 @@ def test_replay_selected_messages_and_route(cli: Any, done: dict[str, Any]) -> N
     assert everything["replay_source"] == {
         "parent_execution_id": done["id"], "mode": "all", "message_ids": [], "route": "src",
     }  # fmt: skip
-    assert cli("execution", "wait", everything["id"]).exit_code == 0
+    assert cli("execution", "wait", everything["id"], "--allow-failures").exit_code == 0
     both = cli("execution", "replay", done["id"], "--all", "--failed")
     assert both.exit_code == 2 and "choose one" in both.stderr
 
 
 def test_replay_follow(cli: Any, done: dict[str, Any]) -> None:
-    run = cli("execution", "replay", done["id"], "--follow")
+    run = cli("execution", "replay", done["id"], "--follow", "--allow-failures")
     assert run.exit_code == 0, run
     assert "✓ completed" in run.stdout and "started (replay)" in run.stderr
 
@@ -396,12 +401,14 @@ def test_storage_ls_and_get(cli: Any, done: dict[str, Any], tmp_path: Path) -> N
 
 
 def test_storage_watch(cli: Any, done: dict[str, Any]) -> None:
-    run = cli("storage", "watch", done["id"])
+    run = cli("storage", "watch", done["id"], "--allow-failures")
     assert run.exit_code == 0
     assert run.stdout.count("storage.written") == 2
     lines = [
         json.loads(x)
-        for x in cli("storage", "watch", done["id"], json_output=True).stdout.splitlines()
+        for x in cli(
+            "storage", "watch", done["id"], "--allow-failures", json_output=True
+        ).stdout.splitlines()
     ]
     assert [x["kind"] for x in lines if x["kind"] == "storage.written"] == ["storage.written"] * 2
     assert lines[-1]["data"]["status"] == "completed"

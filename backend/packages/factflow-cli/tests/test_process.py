@@ -189,3 +189,31 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
         ).fetchone()[0]
     assert read == min(len(expected), 500)
     assert objects == len(list((tmp_path / "demo" / "storage" / first).rglob("*.json")))
+
+
+def test_shell_completion_script_and_answers() -> None:
+    script = subprocess.run(
+        [*FACTFLOW, "--show-completion", "bash"], capture_output=True, text=True, env=_env()
+    )
+    assert script.returncode == 0, script.stderr
+    assert "_FACTFLOW_COMPLETE=complete_bash" in script.stdout
+    assert "complete " in script.stdout and "factflow" in script.stdout
+    for words, expected in (
+        ("factflow exec", {"execution"}),
+        ("factflow execution l", {"list", "lineage"}),
+        ("factflow storage get --", {"--to", "--help"}),
+    ):
+        answer = subprocess.run(
+            FACTFLOW,
+            capture_output=True,
+            text=True,
+            env=_env(
+                _FACTFLOW_COMPLETE="complete_bash",
+                COMP_WORDS=words,
+                COMP_CWORD=str(len(words.split()) - 1),
+            ),
+        )
+        assert answer.returncode == 0, answer.stderr
+        assert expected <= set(answer.stdout.split()), (words, answer.stdout)
+    helped = CliRunner().invoke(app, ["--help"])
+    assert "--install-completion" in helped.stdout and "--show-completion" in helped.stdout

@@ -54,7 +54,7 @@ routes:
 def test_follow_renders_progress_then_summary(server: Any, suffix: str, tmp_path: Path) -> None:
     config = tmp_path / "paced.yaml"
     config.write_text(_paced_config(f"cli-paced-{suffix}"))
-    child = _spawn(server.url, "config", "run", str(config), "--follow")
+    child = _spawn(server.url, "config", "run", str(config), "--follow", "--allow-failures")
     child.expect(r"execution ([0-9a-f-]{36}) started")
     # a live frame: the status header, and a bar for the route with settled/received
     child.expect(r"running")

@@ -13,6 +13,7 @@ from factflow_cli._demo import EXAMPLE, default_data_dir, find_example
 from factflow_cli._durations import format_duration, parse_duration, parse_since
 from factflow_cli._errors import ExitCode, InputError, ProblemError, exit_code_for_status
 from factflow_cli._sse import SseParser
+from typer.main import get_command
 
 REPO = Path(__file__).resolve().parents[4]
 
@@ -139,3 +140,89 @@ def test_demo_data_dir_default(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     assert default_data_dir() == tmp_path / "demo"
     monkeypatch.delenv("FACTFLOW_DATA_DIR")
     assert default_data_dir() == Path.home() / ".factflow" / "demo"
+
+
+def test_the_cli_package_has_no_import_cycle() -> None:
+    import grimp
+
+    graph = grimp.build_graph("factflow_cli")
+    for module in graph.modules:
+        for imported in graph.find_modules_directly_imported_by(module):
+            assert not graph.chain_exists(imported, module), (
+                f"import cycle: {module} -> {imported} -> … -> {module}"
+            )
+
+
+def test_min_prefix_is_the_servers() -> None:
+    from factflow_cli._ids import MIN_PREFIX
+    from factflow_execution._repositories import _MIN_PREFIX
+
+    assert MIN_PREFIX == _MIN_PREFIX
+
+
+def test_short_ids_are_unique_prefixes() -> None:
+    from factflow_cli._ids import SHORT_ID, short_ids
+
+    ids = [
+        "01a231f9-c31c-75e8-a167-392c4c15db7a",
+        "01a231f9-e25a-76bd-8e54-755a5f0f708c",
+        "01a231f9-e25a-76bd-9e54-755a5f0f708c",  # same millisecond, different random bits
+        "01a231f9-e25b-7000-8000-000000000000",
+    ]
+    short = short_ids(ids)
+    assert short[ids[0]] == ids[0][:SHORT_ID] == "01a231f9-c31c"
+    assert short[ids[1]] == "01a231f9-e25a-76bd-8" and short[ids[2]] == "01a231f9-e25a-76bd-9"
+    assert short[ids[3]] == "01a231f9-e25b"
+    for full, prefix in short.items():
+        assert [i for i in ids if i.startswith(prefix)] == [full]
+        assert not prefix.endswith("-")
+
+
+def test_listings_share_paging_options() -> None:
+    from factflow_cli._app import app
+
+    root = get_command(app)
+    commands = {
+        "execution list": root.commands["execution"].commands["list"],  # type: ignore[attr-defined]
+        "execution lineage": root.commands["execution"].commands["lineage"],  # type: ignore[attr-defined]
+        "storage ls": root.commands["storage"].commands["ls"],  # type: ignore[attr-defined]
+    }
+    seen = set()
+    for name, command in commands.items():
+        options = {p.name: p for p in command.params}
+        assert {"limit", "all_", "after"} <= set(options), name
+        assert "--after" in options["after"].opts and "--all" in options["all_"].opts, name
+        seen.add(options["limit"].default)
+    assert seen == {50}
+
+
+def test_params_from_json_files_and_path_params(tmp_path: Path) -> None:
+    from factflow_cli._params import parse_params, resolve_path_params
+
+    (tmp_path / "v.json").write_text('{"a": [1, 2]}')
+    params = parse_params([f"obj=@{tmp_path / 'v.json'}", "text=@@at", "plain=x=y"])
+    assert params == {"obj": {"a": [1, 2]}, "text": "@at", "plain": "x=y"}
+    with pytest.raises(InputError, match="names no file"):
+        parse_params(["obj=@"])
+    declared = {"dir": {"type": "path"}, "name": {"type": "string"}}
+    given = {"dir": "docs/../data", "name": "docs", "other": "x"}
+    resolved = resolve_path_params(given, declared, cwd=tmp_path)
+    assert resolved == {"dir": str(tmp_path / "data"), "name": "docs", "other": "x"}
+    assert resolve_path_params({"dir": "/abs"}, declared, cwd=tmp_path) == {"dir": "/abs"}
+
+
+def test_piped_console_lines_carry_no_padding() -> None:
+    import io
+
+    from factflow_cli._context import make_console
+    from rich.table import Table
+
+    buffer = io.StringIO()
+    console = make_console(buffer)
+    table = Table("A", "B")
+    table.add_row("short", "x")
+    table.add_row("a much longer cell", "y" * 200)
+    console.print(table)
+    lines = buffer.getvalue().splitlines()
+    assert lines and all(line == line.rstrip() for line in lines)
+    assert any("y" * 200 in line for line in lines)  # not wrapped either

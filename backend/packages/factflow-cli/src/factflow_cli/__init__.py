@@ -7,7 +7,7 @@ the package costs nothing.
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from factflow_cli._version import __version__
 
 __all__ = ["__version__", "app", "main"]
 

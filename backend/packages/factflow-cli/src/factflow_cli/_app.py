@@ -2,7 +2,7 @@
 
 ::
 
-    factflow [--server URL] [--token T] [--output table|json] [--version]
+    factflow [--server URL] [--token T] [--format table|json] [--version]
     ├── server                       run the API (same options as factflow-server)
     ├── demo                         the example pipeline end to end, embedded server
     ├── config     apply | list | show | versions | archive | run
@@ -10,12 +10,14 @@
     └── storage    watch | ls | get
 
 The root options may also be written after the subcommand
-(``factflow execution list --output json``).  Errors print one line (no
-traceback) and end the process with the code ``ExitCode`` documents.
+(``factflow execution list --format json``); ``--output`` is the older name of
+``--format``.  Errors print one line (no traceback) and end the process with
+the code ``ExitCode`` documents.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from typing import Annotated, Any
@@ -23,17 +25,18 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from factflow_cli import __version__
+from factflow_cli import _cmd_events, _cmd_lineage
 from factflow_cli._cmd_config import app as config_app
 from factflow_cli._cmd_execution import app as execution_app
 from factflow_cli._cmd_server import register as register_server_commands
 from factflow_cli._cmd_storage import app as storage_app
 from factflow_cli._context import DEFAULT_SERVER_URL, Globals, OutputFormat, make_console
 from factflow_cli._errors import CliError, ExitCode, FollowInterruptedError, ProblemError
+from factflow_cli._version import __version__
 
 __all__ = ["app", "main"]
 
-_GLOBAL_WITH_VALUE = ("--server", "--token", "--output")
+_GLOBAL_WITH_VALUE = ("--server", "--token", "--format", "--output")
 
 
 def hoist_global_options(args: Sequence[str]) -> list[str]:
@@ -137,14 +140,31 @@ app = typer.Typer(
         "  factflow demo\n\n"
         "  factflow config run examples/pipelines/facts.yaml --follow\n\n"
         "  factflow execution list --status failed --since 1h\n\n"
-        "  factflow --output json execution show 0199a3f2 | jq .stats.totals"
+        "  factflow --format json execution show 0199a3f2 | jq .stats.totals\n\n"
+        "Shell completion: factflow --install-completion (bash, zsh, fish, PowerShell)."
     ),
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _output_format(ctx: typer.Context, value: str) -> str:
+    """``--format``: table or json (FACTFLOW_OUTPUT, the older variable, when neither
+    the option nor FACTFLOW_FORMAT is given), with a pointer for those who meant a file."""
+    from typer._click.core import ParameterSource
+
+    if ctx.get_parameter_source("output") is ParameterSource.DEFAULT:
+        value = os.environ.get("FACTFLOW_OUTPUT") or value
+    choice = value.strip().lower()
+    if choice in {f.value for f in OutputFormat}:
+        return choice
+    raise typer.BadParameter(
+        f"{value!r} is not an output format (table or json); to write a stored object "
+        "to a file, use: factflow storage get ID KEY --to FILE"
+    )
 
 
 def _version(value: bool) -> None:
@@ -175,14 +195,17 @@ def root(
         ),
     ] = None,
     output: Annotated[
-        OutputFormat,
+        str,
         typer.Option(
+            "--format",
             "--output",
-            envvar="FACTFLOW_OUTPUT",
-            case_sensitive=False,
-            help="table for people; json (stable, complete) for scripts.",
+            envvar="FACTFLOW_FORMAT",
+            metavar="table|json",
+            callback=_output_format,
+            help="table for people; json (stable, complete) for scripts.  "
+            "--output is its older name.",
         ),
-    ] = OutputFormat.TABLE,
+    ] = OutputFormat.TABLE.value,
     version: Annotated[
         bool,
         typer.Option(
@@ -191,11 +214,13 @@ def root(
     ] = False,
 ) -> None:
     """FactFlow command line."""
-    g = Globals(server_url=server.rstrip("/"), token=token or None, output=output)
+    g = Globals(server_url=server.rstrip("/"), token=token or None, output=OutputFormat(output))
     ctx.obj = g
     ctx.call_on_close(g.close)
 
 
+_cmd_events.register(execution_app)
+_cmd_lineage.register(execution_app)
 app.add_typer(config_app, name="config")
 app.add_typer(execution_app, name="execution")
 app.add_typer(storage_app, name="storage")

@@ -10,30 +10,23 @@ import typer
 
 from factflow_cli._context import Globals
 from factflow_cli._errors import InputError, ProblemError
+from factflow_cli._options import (
+    AllowFailuresOpt,
+    FollowOpt,
+    LabelOpt,
+    TimeoutOpt,
+    WaitOpt,
+    globals_of,
+    seconds,
+)
 
-__all__ = ["app", "apply_file", "parse_pairs"]
+__all__ = ["app", "apply_file"]
 
 app = typer.Typer(
     help="Store, inspect, archive and run pipeline configs.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
-
-
-def _g(ctx: typer.Context) -> Globals:
-    obj = ctx.find_root().obj
-    return obj if isinstance(obj, Globals) else Globals()
-
-
-def parse_pairs(values: list[str] | None, what: str) -> dict[str, str]:
-    """``["k=v", …]`` → ``{k: v}``; values stay strings (the server coerces by type)."""
-    pairs: dict[str, str] = {}
-    for value in values or []:
-        key, sep, rest = value.partition("=")
-        if not sep or not key.strip():
-            raise InputError(f"{what} {value!r} is not KEY=VALUE")
-        pairs[key.strip()] = rest
-    return pairs
 
 
 def _read(path: str) -> tuple[str, str, str]:
@@ -81,7 +74,7 @@ def apply_(
 
       cat facts.yaml | factflow config apply -
     """
-    g = _g(ctx)
+    g = globals_of(ctx)
     saved = apply_file(g, file)
     if g.json:
         g.emit_json(saved)
@@ -102,8 +95,8 @@ def list_(
 
       factflow config list
     """
-    g = _g(ctx)
-    items = g.client().get_json("/configs", params={"include_archived": archived or None})
+    g = globals_of(ctx)
+    items = g.client().list_configs(include_archived=archived)
     if g.json:
         g.emit_json(items)
         return
@@ -124,7 +117,11 @@ def show(
         int | None, typer.Option("--version", "-v", min=1, help="A specific version.")
     ] = None,
     definition: Annotated[
-        bool, typer.Option("--definition", help="Print the stored definition (YAML-like JSON).")
+        bool,
+        typer.Option(
+            "--definition",
+            help="Print only the stored definition, as JSON (valid in a file or pipe).",
+        ),
     ] = False,
 ) -> None:
     """Show a config (the latest version, or --version N).
@@ -133,20 +130,21 @@ def show(
 
       factflow config show facts
 
-      factflow config show facts --version 2 --definition
+      factflow config show facts --version 2 --definition > facts-v2.json
     """
-    g = _g(ctx)
+    g = globals_of(ctx)
     config = g.client().get_config(name, version)
+    if definition:
+        # The definition alone, as plain JSON text: never laid out by Rich, so a
+        # redirect or pipe gets a document json.load can read (and apply again).
+        g.emit_json(config.get("definition") or {})
+        return
     if g.json:
         g.emit_json(config)
         return
     from factflow_cli._render import config_detail
 
     g.out.print(config_detail(config))
-    if definition:
-        from rich.json import JSON
-
-        g.out.print(JSON.from_data(config.get("definition") or {}))
 
 
 @app.command("versions")
@@ -157,7 +155,7 @@ def versions(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Confi
 
       factflow config versions facts
     """
-    g = _g(ctx)
+    g = globals_of(ctx)
     items = g.client().config_versions(name)
     if g.json:
         g.emit_json({"items": items})
@@ -175,7 +173,7 @@ def archive(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Config
 
       factflow config archive facts
     """
-    g = _g(ctx)
+    g = globals_of(ctx)
     items = g.client().archive_config(name)
     if g.json:
         g.emit_json({"items": items})
@@ -191,50 +189,54 @@ def run(
     ],
     param: Annotated[
         list[str] | None,
-        typer.Option("--param", "-p", metavar="KEY=VALUE", help="Override a param (repeatable)."),
+        typer.Option(
+            "--param",
+            "-p",
+            metavar="KEY=VALUE",
+            help="Override a param (repeatable); KEY=@FILE.json reads a JSON value.",
+        ),
     ] = None,
-    label: Annotated[
-        list[str] | None,
-        typer.Option("--label", "-l", metavar="KEY=VALUE", help="Label the run (repeatable)."),
-    ] = None,
+    label: LabelOpt = None,
     version: Annotated[
         int | None, typer.Option("--version", "-v", min=1, help="Run this stored version.")
     ] = None,
-    wait: Annotated[
-        bool, typer.Option("--wait", "-w", help="Wait for the end; exit code = its status.")
-    ] = False,
-    follow: Annotated[
-        bool, typer.Option("--follow", "-f", help="Show live progress until the end.")
-    ] = False,
-    timeout: Annotated[
-        str | None,
-        typer.Option(
-            "--timeout", metavar="DURATION", help="Give up waiting after this long (exit 4)."
-        ),
-    ] = None,
+    wait: WaitOpt = False,
+    follow: FollowOpt = False,
+    timeout: TimeoutOpt = None,
+    allow_failures: AllowFailuresOpt = False,
 ) -> None:
     """Run a config; a FILE is applied first.
 
     Without --wait or --follow, prints the new execution's id and returns.
+    With them, the exit code says how the run ended: 0 completed, 1 failed or
+    completed with failed messages (0 with --allow-failures), 3 cancelled, 4
+    still running at --timeout.
+
+    --param values are text the server converts to the param's type; KEY=@FILE
+    sends the JSON in FILE; a path-typed param is made absolute against this
+    working directory (the server resolves relative paths against its own).
 
     Examples:
 
-      factflow config run facts --param source_dir=/data --follow
+      factflow config run facts --param source_dir=docs --follow
+
+      factflow config run facts -p pattern=@patterns.json --wait --allow-failures
 
       factflow config run examples/pipelines/facts.yaml --wait --timeout 10m
 
-      factflow --output json config run facts --wait | jq .stats.totals
+      factflow --format json config run facts --wait | jq .stats.totals
     """
-    from factflow_cli._durations import parse_duration
     from factflow_cli._outcome import after_start
+    from factflow_cli._params import parse_labels, parse_params, resolve_path_params
 
-    g = _g(ctx)
+    g = globals_of(ctx)
     if wait and follow:
         raise InputError("choose one of --wait and --follow")
-    seconds = parse_duration(timeout) if timeout is not None else None
-    params = parse_pairs(param, "param")
-    labels = parse_pairs(label, "label")
+    timeout_s = seconds(timeout)
+    params = parse_params(param)
+    labels = parse_labels(label)
     name = target
+    config: dict[str, Any] | None = None
     if _looks_like_file(target):
         saved = apply_file(g, target)
         config = saved.get("config") or {}
@@ -244,6 +246,18 @@ def run(
         if not g.json:
             what = "created" if saved.get("created") else "unchanged"
             g.note(f"config {name} version {config.get('version')} {what} (from {target})")
+    if params:
+        if config is None:
+            config = g.client().get_config(name, version)
+        declared = (config.get("definition") or {}).get("params") or {}
+        params = resolve_path_params(params, declared)
     execution = g.client().run_config(name, params=params, version=version, labels=labels)
-    code = after_start(g, execution, wait=wait, follow_it=follow, timeout=seconds)
+    code = after_start(
+        g,
+        execution,
+        wait=wait,
+        follow_it=follow,
+        timeout=timeout_s,
+        allow_failures=allow_failures,
+    )
     raise typer.Exit(int(code))

@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from rich.console import Console
+    from rich.console import Console, RenderableType
 
     from factflow_cli._client import ApiClient
 
@@ -30,19 +30,63 @@ class OutputFormat(StrEnum):
     JSON = "json"
 
 
-#: Width of tables written to a pipe or file (a terminal uses its own width).
-PIPE_WIDTH = 160
+#: Layout width for output that is not a terminal (a pipe, a file) when COLUMNS
+#: is not set: wide enough that no table row or note is wrapped, so every line
+#: stays whole for grep and friends.  Lines are not padded to it (``_TrimmedLines``).
+UNWRAPPED_WIDTH = 10_000
+#: Rules (section lines) are never wider than this.
+RULE_WIDTH = 100
+
+
+class _TrimmedLines:
+    """A text file whose lines lose their trailing spaces (Rich pads table cells
+    to the column width; a file or pipe should not carry that padding)."""
+
+    def __init__(self, file: Any) -> None:
+        self._file = file
+        self._partial = ""
+
+    def write(self, text: str) -> int:
+        lines = (self._partial + text).split("\n")
+        self._partial = lines.pop()
+        if lines:
+            self._file.write("".join(line.rstrip(" ") + "\n" for line in lines))
+        return len(text)
+
+    def flush(self) -> None:
+        if self._partial:
+            self._file.write(self._partial)
+            self._partial = ""
+        self._file.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._file, name)
+
+
+def _is_terminal(file: Any) -> bool:
+    try:
+        return bool(file.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
 
 
 def make_console(file: Any) -> Console:
-    """A Rich console on ``file``; not a terminal and no COLUMNS: wide, so lines
-    written to files and pipes are not wrapped at 80 columns."""
+    """A Rich console on ``file``.
+
+    A terminal: its own width (or COLUMNS).  Anything else: COLUMNS if set,
+    else ``UNWRAPPED_WIDTH``, and no trailing padding on any line.
+    """
     from rich.console import Console
 
-    width = None
-    if not (hasattr(file, "isatty") and file.isatty()) and not os.environ.get("COLUMNS"):
-        width = PIPE_WIDTH
-    return Console(file=file, highlight=False, width=width)
+    if _is_terminal(file):
+        return Console(file=file, highlight=False)
+    columns = os.environ.get("COLUMNS", "")
+    width = int(columns) if columns.isdigit() and int(columns) > 0 else UNWRAPPED_WIDTH
+    trimmed: Any = _TrimmedLines(file)  # a text file as far as Rich is concerned
+    return Console(file=trimmed, highlight=False, width=width)
 
 
 @dataclass
@@ -87,9 +131,19 @@ class Globals:
         return self._err
 
     def emit_json(self, value: Any) -> None:
-        """Print ``value`` as one indented JSON document on stdout (``--output json``)."""
+        """Print ``value`` as one indented JSON document on stdout (``--format json``)."""
         sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
         sys.stdout.flush()
+
+    def show(self, renderable: RenderableType) -> None:
+        """Print a table, tree or summary on stdout."""
+        self.out.print(renderable)
+
+    def rule(self, title: str) -> None:
+        """A section line on stdout, at most ``RULE_WIDTH`` wide."""
+        from rich.rule import Rule
+
+        self.out.print(Rule(title), width=min(self.out.width, RULE_WIDTH))
 
     def note(self, message: str) -> None:
         """A human remark on stderr (never mixed into stdout's data); not wrapped, so

@@ -101,8 +101,9 @@ def _walk_through(
     execution = client.run_config(name, params={"source_dir": str(source)}, source="demo")
     execution_id = str(execution["id"])
     if not g.json:
-        g.out.rule(f"execution {execution_id}")
-    code = follow(g, execution_id, timeout, emit=False)
+        g.rule(f"execution {execution_id}")
+    # failures are the point of the first run (the example's flaky sink)
+    code = follow(g, execution_id, timeout, emit=False, allow_failures=True)
     final = client.get_execution(execution_id)
     dag = client.dag(execution_id)
     report: dict[str, Any] = {
@@ -115,9 +116,9 @@ def _walk_through(
         "replay": None,
     }
     if not g.json:
-        g.out.rule("DAG")
+        g.rule("DAG")
         g.out.print(dag_tree(dag))
-        g.out.rule("artifacts")
+        g.rule("artifacts")
         g.out.print(
             Text(
                 f"{(final.get('stats') or {}).get('storage_objects', 0)} fact files under "
@@ -127,7 +128,7 @@ def _walk_through(
     failed = int((((final.get("stats") or {}).get("totals")) or {}).get("failed", 0))
     if code == ExitCode.OK and failed:
         if not g.json:
-            g.out.rule("replay")
+            g.rule("replay")
             g.out.print(
                 Text(
                     f"{failed} messages failed on purpose: the example's `store` route starts "
@@ -138,14 +139,14 @@ def _walk_through(
             )
             g.out.print(line(f"$ factflow execution replay {execution_id} --failed --follow"))
         replay = client.replay(execution_id, mode="failed")
-        replay_code = follow(g, str(replay["id"]), timeout, emit=False)
+        replay_code = follow(g, str(replay["id"]), timeout, emit=False, allow_failures=True)
         report["replay"] = client.get_execution(str(replay["id"]))
         if replay_code not in (ExitCode.OK, ExitCode.FAILED):
             code = replay_code
     if g.json:
         g.emit_json(report)
     else:
-        g.out.rule("next")
+        g.rule("next")
         g.out.print(
             Text(
                 "Everything is kept in the data directory. Serve it again and look around:\n"

@@ -15,11 +15,14 @@ no traceback) and exits::
 
 The process exit codes (``ExitCode``) are part of the CLI's contract with
 scripts: 0 completed, 1 failed, 2 usage or input error, 3 cancelled or
-interrupted, 4 timed out waiting, 130 stopped with Ctrl-C.
+interrupted, 4 timed out waiting, 130 stopped with Ctrl-C.  A run that
+completed with failed messages exits 1 unless ``--allow-failures``
+(``exit_code_for_run``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import IntEnum
 from typing import Any
 
@@ -31,7 +34,9 @@ __all__ = [
     "ProblemError",
     "ProtocolError",
     "ServerUnreachableError",
+    "exit_code_for_run",
     "exit_code_for_status",
+    "failed_messages",
 ]
 
 
@@ -60,6 +65,29 @@ def exit_code_for_status(status: str) -> ExitCode:
     A status that is not terminal (``pending``/``running``) means the wait timed out.
     """
     return _BY_STATUS.get(status, ExitCode.TIMED_OUT)
+
+
+def failed_messages(execution: Mapping[str, Any]) -> int:
+    """How many messages of ``execution`` ended failed (its stats' ``totals.failed``)."""
+    totals = (execution.get("stats") or {}).get("totals") or {}
+    try:
+        return int(totals.get("failed") or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def exit_code_for_run(execution: Mapping[str, Any], *, allow_failures: bool) -> ExitCode:
+    """The exit code of a command that waited for ``execution`` to end.
+
+    Its status decides (``exit_code_for_status``), except that a run that
+    *completed* with failed messages (``on_message_error: continue`` keeps the
+    run going past them) exits 1 too, so a script or CI job notices, unless
+    ``allow_failures``.  The run's status itself stays what the server says.
+    """
+    code = exit_code_for_status(str(execution.get("status")))
+    if code is ExitCode.OK and not allow_failures and failed_messages(execution):
+        return ExitCode.FAILED
+    return code
 
 
 class CliError(Exception):
@@ -102,10 +130,9 @@ class ProblemError(CliError):
     """
 
     def __init__(self, status: int, problem: dict[str, Any]) -> None:
-        detail = problem.get("detail") or problem.get("title") or f"HTTP {status}"
-        super().__init__(str(detail))
         self.status = status
         self.problem = problem
+        super().__init__(self._headline())
         #: The file the request's body came from (``config apply``), to name in issues.
         self.source_name: str | None = None
         kind = str(problem.get("type") or "")
@@ -115,6 +142,21 @@ class ProblemError(CliError):
         self.exit_code = (
             ExitCode.USAGE if 400 <= status < 500 and status != 409 else ExitCode.FAILED
         )
+
+    def _headline(self) -> str:
+        """The one-line message.  The issues and candidates the problem lists in
+        fields are printed from those fields, so the headline leaves out the
+        copies the server's ``detail`` spells out for clients that read only it."""
+        problem = self.problem
+        detail = str(problem.get("detail") or problem.get("title") or f"HTTP {self.status}")
+        if self.issues:
+            return detail.splitlines()[0].rstrip(":") or detail
+        if self.candidates and problem.get("prefix"):
+            count = len(self.candidates)
+            many = f"{count} or more" if count >= 10 else str(count)  # the server lists 10
+            prefix = problem["prefix"]
+            return f"id prefix {prefix!r} matches {many} executions; type more characters"
+        return detail
 
     @property
     def issues(self) -> list[dict[str, Any]]:

@@ -1,8 +1,9 @@
 """After starting an execution: follow it, wait for it, or just say how to.
 
-Every path ends the same way: the final execution (``--output json``) or a
+Every path ends the same way: the final execution (``--format json``) or a
 summary (status, duration, per-route counts, storage, first failures), and the
-exit code of its status.
+exit code of how it ended (``exit_code_for_run``: a run that completed with
+failed messages exits 1 unless ``--allow-failures``).
 """
 
 from __future__ import annotations
@@ -15,8 +16,14 @@ from rich.text import Text
 
 from factflow_cli._context import Globals
 from factflow_cli._durations import format_duration
-from factflow_cli._errors import ExitCode, FollowInterruptedError, exit_code_for_status
-from factflow_cli._render import failures_table, line, stats_table, status_text
+from factflow_cli._errors import (
+    ExitCode,
+    FollowInterruptedError,
+    exit_code_for_run,
+    failed_messages,
+)
+from factflow_cli._render import line, status_text
+from factflow_cli._render_runs import failures_table, stats_table
 
 __all__ = ["after_start", "finish", "follow", "summary", "wait_for"]
 
@@ -58,7 +65,7 @@ def summary(execution: Mapping[str, Any], failures: Sequence[Mapping[str, Any]])
 
 
 def first_failures(g: Globals, execution_id: str, limit: int = 5) -> list[dict[str, Any]]:
-    page = g.client().lineage(execution_id, status="failed", limit=limit)
+    page = g.client().lineage(execution_id, {"status": "failed", "limit": limit})
     return [dict(item) for item in page.get("items") or []]
 
 
@@ -70,6 +77,7 @@ def finish(
     last_status: str,
     failures: Sequence[Mapping[str, Any]] | None = None,
     emit: bool = True,
+    allow_failures: bool = False,
 ) -> ExitCode:
     """Print the outcome (the execution JSON only if ``emit``) and return the exit code."""
     execution = g.client().get_execution(execution_id)
@@ -84,18 +92,26 @@ def finish(
                 f"keep waiting with: factflow execution wait {execution_id}"
             )
         return ExitCode.TIMED_OUT
+    code = exit_code_for_run(execution, allow_failures=allow_failures)
     if g.json:
         if emit:
             g.emit_json(execution)
-        return exit_code_for_status(status)
-    stats_failed = int(((execution.get("stats") or {}).get("totals") or {}).get("failed", 0))
-    if stats_failed and not failures:
+        return code
+    failed = failed_messages(execution)
+    if failed and not failures:
         failures = first_failures(g, execution_id)
     g.out.print(summary(execution, list(failures or [])))
-    return exit_code_for_status(status)
+    if failed and status == "completed" and code is ExitCode.FAILED:
+        g.note(
+            f"exit 1: the run completed, but {failed} messages failed "
+            "(--allow-failures exits 0 for that)"
+        )
+    return code
 
 
-def wait_for(g: Globals, execution_id: str, timeout: float | None) -> ExitCode:
+def wait_for(
+    g: Globals, execution_id: str, timeout: float | None, *, allow_failures: bool = False
+) -> ExitCode:
     """Long-poll until terminal (or ``timeout``), then ``finish``."""
     try:
         result = g.client().wait_until(execution_id, timeout)
@@ -106,10 +122,18 @@ def wait_for(g: Globals, execution_id: str, timeout: float | None) -> ExitCode:
         str(result.get("execution_id") or execution_id),
         timed_out=bool(result.get("timed_out")),
         last_status=str(result.get("status")),
+        allow_failures=allow_failures,
     )
 
 
-def follow(g: Globals, execution_id: str, timeout: float | None, *, emit: bool = True) -> ExitCode:
+def follow(
+    g: Globals,
+    execution_id: str,
+    timeout: float | None,
+    *,
+    emit: bool = True,
+    allow_failures: bool = False,
+) -> ExitCode:
     """Follow the SSE stream with live progress, then ``finish``."""
     from factflow_cli._follow import follow_events
 
@@ -131,6 +155,7 @@ def follow(g: Globals, execution_id: str, timeout: float | None, *, emit: bool =
         last_status=outcome.status,
         failures=outcome.failures,
         emit=emit,
+        allow_failures=allow_failures,
     )
 
 
@@ -142,6 +167,7 @@ def after_start(
     follow_it: bool,
     timeout: float | None,
     verb: str = "started",
+    allow_failures: bool = False,
 ) -> ExitCode:
     """What ``config run`` / ``execution replay`` do once the server accepted the run."""
     execution_id = str(execution.get("id"))
@@ -158,5 +184,5 @@ def after_start(
     if not g.json:
         g.note(f"execution {execution_id} {verb}")
     if follow_it:
-        return follow(g, execution_id, timeout)
-    return wait_for(g, execution_id, timeout)
+        return follow(g, execution_id, timeout, allow_failures=allow_failures)
+    return wait_for(g, execution_id, timeout, allow_failures=allow_failures)

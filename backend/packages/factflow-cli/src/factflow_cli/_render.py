@@ -1,7 +1,8 @@
-"""Tables and panels for the table output (``--output table``).
+"""Tables and lines for the table output (``--format table``): configs, lineage,
+storage, events, and the small pieces the other views share.
 
 Every function takes the JSON the server sent (dicts) and returns a Rich
-renderable; nothing here talks to the server.
+renderable; nothing here talks to the server.  Executions: ``_render_runs``.
 """
 
 from __future__ import annotations
@@ -14,18 +15,16 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from factflow_cli._durations import format_duration
-
 __all__ = [
+    "COUNT_FIELDS",
+    "STATUS_STYLES",
     "config_detail",
     "configs_table",
     "event_line",
-    "execution_detail",
-    "executions_table",
-    "failures_table",
+    "fields",
     "line",
     "lineage_table",
-    "stats_table",
+    "repr_value",
     "status_text",
     "storage_table",
     "timestamp",
@@ -52,8 +51,9 @@ def status_text(status: str | None) -> Text:
     return Text(value, style=STATUS_STYLES.get(value, ""))
 
 
-def timestamp(value: Any) -> str:
-    """An ISO time from the server as local ``YYYY-MM-DD HH:MM:SS``; ``-`` for none."""
+def timestamp(value: Any, *, precise: bool = False) -> str:
+    """An ISO time from the server as local ``YYYY-MM-DD HH:MM:SS`` (``precise``:
+    with milliseconds, ``…:SS.mmm``); ``-`` for none."""
     if not value:
         return "-"
     try:
@@ -62,48 +62,9 @@ def timestamp(value: Any) -> str:
         return str(value)
     if moment.tzinfo is not None:
         moment = moment.astimezone()
+    if precise:
+        return moment.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
     return moment.strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _duration(execution: Mapping[str, Any]) -> str:
-    stats = execution.get("stats") or {}
-    seconds = stats.get("duration_seconds")
-    if seconds is None and execution.get("started_at") and execution.get("finished_at"):
-        start = datetime.fromisoformat(str(execution["started_at"]))
-        end = datetime.fromisoformat(str(execution["finished_at"]))
-        seconds = (end - start).total_seconds()
-    return format_duration(seconds)
-
-
-def _config_ref(execution: Mapping[str, Any]) -> str:
-    version = execution.get("config_version")
-    name = str(execution.get("config_name") or "-")
-    return f"{name} v{version}" if version is not None else name
-
-
-def executions_table(items: Sequence[Mapping[str, Any]]) -> Table:
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    table.add_column("ID", no_wrap=True)
-    table.add_column("CONFIG", no_wrap=True)
-    table.add_column("STATUS", no_wrap=True)
-    table.add_column("SOURCE", no_wrap=True)
-    table.add_column("CREATED", no_wrap=True)
-    table.add_column("DURATION", justify="right", no_wrap=True)
-    table.add_column("PROCESSED", justify="right", no_wrap=True)
-    table.add_column("FAILED", justify="right", no_wrap=True)
-    for e in items:
-        totals = (e.get("stats") or {}).get("totals") or {}
-        table.add_row(
-            str(e.get("id")),
-            _config_ref(e),
-            status_text(e.get("status")),
-            str(e.get("source") or "-"),
-            timestamp(e.get("created_at")),
-            _duration(e),
-            str(totals.get("processed", "-")),
-            str(totals.get("failed", "-")),
-        )
-    return table
 
 
 def configs_table(items: Sequence[Mapping[str, Any]]) -> Table:
@@ -127,7 +88,7 @@ def configs_table(items: Sequence[Mapping[str, Any]]) -> Table:
     return table
 
 
-def _fields(rows: Iterable[tuple[str, Any]]) -> Table:
+def fields(rows: Iterable[tuple[str, Any]]) -> Table:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
     table.add_column()
@@ -150,7 +111,7 @@ def config_detail(config: Mapping[str, Any]) -> RenderableType:
         ("description", config.get("description") or "-"),
         ("routes", ", ".join(routes) or "-"),
     ]
-    parts: list[RenderableType] = [_fields(rows)]
+    parts: list[RenderableType] = [fields(rows)]
     if params:
         table = Table(title="params", title_justify="left", box=None, header_style="bold")
         table.add_column("NAME", no_wrap=True)
@@ -169,81 +130,8 @@ def repr_value(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def execution_detail(execution: Mapping[str, Any]) -> RenderableType:
-    stats = execution.get("stats") or {}
-    replay = execution.get("replay_source") or {}
-    labels = execution.get("labels") or {}
-    params = (execution.get("config_snapshot") or {}).get("params") or {}
-    rows: list[tuple[str, Any]] = [
-        ("id", execution.get("id")),
-        ("config", _config_ref(execution)),
-        ("status", status_text(execution.get("status"))),
-        ("source", execution.get("source")),
-        ("created", timestamp(execution.get("created_at"))),
-        ("started", timestamp(execution.get("started_at"))),
-        ("finished", timestamp(execution.get("finished_at"))),
-        ("duration", _duration(execution)),
-    ]
-    if execution.get("parent_execution_id"):
-        what = replay.get("mode", "-") + (f" at {replay['route']}" if replay.get("route") else "")
-        rows.append(("replay of", f"{execution['parent_execution_id']} ({what})"))
-    if labels:
-        rows.append(("labels", ", ".join(f"{k}={v}" for k, v in labels.items())))
-    if params:
-        rows.append(("params", ", ".join(f"{k}={repr_value(v)}" for k, v in params.items())))
-    if execution.get("error"):
-        rows.append(("error", Text(str(execution["error"]), style="red")))
-    if stats:
-        rows.append(
-            (
-                "storage",
-                f"{stats.get('storage_objects', 0)} objects, {stats.get('storage_bytes', 0)} bytes",
-            )
-        )
-    parts: list[RenderableType] = [_fields(rows)]
-    if stats.get("routes"):
-        parts += [Text(""), stats_table(stats)]
-    return Group(*parts)
-
-
-def stats_table(
-    stats: Mapping[str, Any], *, title: str | None = None, hide_idle: bool = False
-) -> Table:
-    """Per-route counts with a totals row (``hide_idle``: without routes that received
-    nothing, e.g. the routes a replay did not touch)."""
-    from rich import box
-
-    table = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD)
-    table.add_column("ROUTE", no_wrap=True)
-    for name in COUNT_FIELDS:
-        table.add_column(name.upper().replace("_", " "), justify="right", no_wrap=True)
-    table.add_column("AVG MS", justify="right", no_wrap=True)
-    for name, route in (stats.get("routes") or {}).items():
-        if hide_idle and not route.get("received"):
-            continue
-        avg = route.get("duration_ms_avg")
-        table.add_row(
-            name,
-            *(str(route.get(f, 0)) for f in COUNT_FIELDS),
-            f"{avg:.1f}" if isinstance(avg, int | float) else "-",
-        )
-    totals = stats.get("totals") or {}
-    table.add_section()
-    table.add_row("total", *(str(totals.get(f, 0)) for f in COUNT_FIELDS), "", style="bold")
-    return table
-
-
-def failures_table(failures: Sequence[Mapping[str, Any]]) -> Table:
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    table.add_column("ROUTE", no_wrap=True)
-    table.add_column("MESSAGE", no_wrap=True)
-    table.add_column("ERROR", style="red")
-    for f in failures:
-        table.add_row(str(f.get("route")), str(f.get("message_id")), str(f.get("error") or ""))
-    return table
-
-
 def lineage_table(items: Sequence[Mapping[str, Any]]) -> Table:
+    """Lineage records; ``#`` is the record's number, what ``--after`` takes."""
     table = Table(box=None, pad_edge=False, header_style="bold")
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("ROUTE", no_wrap=True)
@@ -270,7 +158,9 @@ def lineage_table(items: Sequence[Mapping[str, Any]]) -> Table:
 
 
 def storage_table(items: Sequence[Mapping[str, Any]]) -> Table:
+    """Stored objects; ``#`` is the object's number, what ``--after`` takes."""
     table = Table(box=None, pad_edge=False, header_style="bold")
+    table.add_column("#", justify="right", no_wrap=True)
     table.add_column("KEY")
     table.add_column("SIZE", justify="right", no_wrap=True)
     table.add_column("TYPE", no_wrap=True)
@@ -278,6 +168,7 @@ def storage_table(items: Sequence[Mapping[str, Any]]) -> Table:
     table.add_column("WRITTEN", no_wrap=True)
     for o in items:
         table.add_row(
+            str(o.get("id", "-")),
             str(o.get("key")),
             str(o.get("size", "-")),
             str(o.get("content_type") or "-"),
@@ -288,12 +179,12 @@ def storage_table(items: Sequence[Mapping[str, Any]]) -> Table:
 
 
 def event_line(event: Mapping[str, Any]) -> Text:
-    """One event as a line: ``seq  time  kind  summary``."""
+    """One event as a line: ``seq  time (to the millisecond)  kind  summary``."""
     kind = str(event.get("kind"))
     data = event.get("data") or {}
     line = Text()
     line.append(f"{event.get('seq', ''):>5}  ", style="dim")
-    line.append(timestamp(event.get("at")) + "  ", style="dim")
+    line.append(timestamp(event.get("at"), precise=True) + "  ", style="dim")
     line.append(f"{kind:<15} ", style="bold")
     if kind == "status":
         line.append(status_text(data.get("status")))

@@ -1,0 +1,77 @@
+"""``factflow execution lineage``: what happened to each message at each route."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from factflow_cli._errors import InputError
+from factflow_cli._ids import IdArg
+from factflow_cli._options import globals_of
+from factflow_cli._paging import DEFAULT_LIMIT, AfterOpt, AllOpt, LimitOpt
+
+__all__ = ["register"]
+
+LINEAGE_STATUSES = ("processed", "failed", "filtered", "cancelled")
+#: The server's largest page of lineage records.
+PAGE_MAX = 10_000
+
+
+def lineage(
+    ctx: typer.Context,
+    execution_id: IdArg,
+    route: Annotated[str | None, typer.Option("--route", "-r", help="Only this route.")] = None,
+    status: Annotated[
+        str | None, typer.Option("--status", "-s", help=f"Only: {', '.join(LINEAGE_STATUSES)}.")
+    ] = None,
+    limit: LimitOpt = DEFAULT_LIMIT,
+    all_: AllOpt = False,
+    after: AfterOpt = None,
+) -> None:
+    """List what happened to each message at each route (lineage records).
+
+    Examples:
+
+      factflow execution lineage 0199a3f2 --status failed
+
+      factflow execution lineage 0199a3f2 --route store --limit 10
+    """
+    from factflow_cli._paging import collect, continuation, int_cursor
+
+    g = globals_of(ctx)
+    if status is not None and status not in LINEAGE_STATUSES:
+        raise InputError(
+            f"unknown lineage status {status!r}; choose from {', '.join(LINEAGE_STATUSES)}"
+        )
+    start = int_cursor(after)
+    client = g.client()
+
+    def fetch(size: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        params = {"route": route, "status": status, "after": cursor, "limit": size}
+        page = client.lineage(execution_id, params)
+        next_after = page.get("next_after")
+        return list(page.get("items") or []), None if next_after is None else str(next_after)
+
+    page = collect(
+        fetch,
+        limit=None if all_ else limit,
+        after=None if start is None else str(start),
+        page_max=PAGE_MAX,
+    )
+    if g.json:
+        next_after = None if page.next is None else int(page.next)
+        g.emit_json({"items": page.items, "next_after": next_after})
+        return
+    from factflow_cli._render import lineage_table
+
+    if not page.items:
+        g.note("no lineage records match")
+        return
+    g.out.print(lineage_table(page.items))
+    if page.next is not None:
+        g.note(f"more: {continuation(ctx, page.next)}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("lineage")(lineage)

@@ -1,0 +1,54 @@
+"""Options several commands share, spelled once so they read the same everywhere."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from factflow_cli._context import Globals
+
+__all__ = [
+    "AllowFailuresOpt",
+    "FollowOpt",
+    "LabelOpt",
+    "TimeoutOpt",
+    "WaitOpt",
+    "globals_of",
+    "seconds",
+]
+
+TimeoutOpt = Annotated[
+    str | None,
+    typer.Option("--timeout", metavar="DURATION", help="Give up waiting after this long (exit 4)."),
+]
+WaitOpt = Annotated[
+    bool, typer.Option("--wait", "-w", help="Wait for the end; the exit code says how it ended.")
+]
+FollowOpt = Annotated[
+    bool, typer.Option("--follow", "-f", help="Show live progress until the end.")
+]
+AllowFailuresOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-failures",
+        help="Exit 0 when the run completed although some messages failed (default: exit 1).",
+    ),
+]
+LabelOpt = Annotated[
+    list[str] | None,
+    typer.Option("--label", "-l", metavar="KEY=VALUE", help="Label the run (repeatable)."),
+]
+
+
+def globals_of(ctx: typer.Context) -> Globals:
+    """The invocation's ``Globals`` (set by the root command)."""
+    obj = ctx.find_root().obj
+    return obj if isinstance(obj, Globals) else Globals()
+
+
+def seconds(timeout: str | None) -> float | None:
+    """``--timeout`` in seconds; ``None`` for none."""
+    from factflow_cli._durations import parse_duration
+
+    return parse_duration(timeout) if timeout is not None else None
