@@ -15,7 +15,7 @@ from importlib.metadata import PackageNotFoundError, version
 from factflow_execution import ExecutionService
 from factflow_foundation import FactFlowSettings, InfrastructureError, get_logger
 from factflow_infra.db import current_revision, head_revision
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from starlette.middleware import Middleware
 
 from factflow_server import (
@@ -29,6 +29,7 @@ from factflow_server._auth import BearerAuthMiddleware
 from factflow_server._limits import BodyLimitMiddleware
 from factflow_server._openapi import install_openapi
 from factflow_server._problems import UnexpectedErrorMiddleware, install_problem_handlers
+from factflow_server._query import reject_unknown_query
 from factflow_server._settings import ServerSettings
 
 __all__ = ["API_PREFIX", "SchemaNotAtHeadError", "create_app"]
@@ -126,6 +127,7 @@ def create_app(
         lifespan=lifespan,
         middleware=middleware,
         generate_unique_id_function=lambda route: route.name,
+        dependencies=[Depends(reject_unknown_query)],
     )
     app.state.settings = server_settings
     app.state.service = service
