@@ -25,12 +25,18 @@ class DAGNode(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     id: str = Field(description="The route name.")
-    kind: Literal["source", "stage", "sink"]
+    kind: Literal["source", "stage", "sink"] = Field(
+        description="'source' (has an adapter), 'sink' (feeds nothing) or 'stage'."
+    )
     queue: str | None = Field(description="The queue the route consumes, from the snapshot.")
-    adapter: str | None = None
-    processors: list[str] = Field(default_factory=list)
-    concurrency: int | None = None
-    stats: RouteStats = Field(default_factory=RouteStats)
+    adapter: str | None = Field(default=None, description="The adapter type of a source.")
+    processors: list[str] = Field(
+        default_factory=list, description="The processor types of the route, in order."
+    )
+    concurrency: int | None = Field(default=None, description="Workers the route runs.")
+    stats: RouteStats = Field(
+        default_factory=RouteStats, description="The route's counts and durations."
+    )
 
 
 class DAGEdge(BaseModel):
@@ -38,10 +44,10 @@ class DAGEdge(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    source: str
-    target: str
-    queue: str | None
-    messages: int = 0
+    source: str = Field(description="The publishing route.")
+    target: str = Field(description="The consuming route.")
+    queue: str | None = Field(description="The target's queue, from the snapshot.")
+    messages: int = Field(default=0, description="Messages the source sent to the target.")
 
 
 class DAGResponse(BaseModel):
@@ -49,10 +55,10 @@ class DAGResponse(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    execution_id: str
-    status: ExecutionStatus
-    nodes: list[DAGNode]
-    edges: list[DAGEdge]
+    execution_id: str = Field(description="The execution.")
+    status: ExecutionStatus = Field(description="Its status when the view was built.")
+    nodes: list[DAGNode] = Field(description="Every route of the snapshot.")
+    edges: list[DAGEdge] = Field(description="Every route→route link of the snapshot.")
 
 
 async def edge_counts(conn: AsyncConnection, execution_id: str) -> dict[tuple[str, str], int]:

@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal, TypeAlias
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -59,14 +59,18 @@ class _Model(BaseModel):
 class PipelineConfig(_Model):
     """One stored version of a pipeline config.  Versions are never mutated."""
 
-    id: str
-    name: str
-    version: int = Field(ge=1)
+    id: str = Field(description="The id of this version (a UUIDv7).")
+    name: str = Field(description="The config's name; versions share it.")
+    version: int = Field(ge=1, description="1, 2, 3, … per name; a changed definition adds one.")
     definition: dict[str, Any] = Field(description="The validated definition, params unresolved.")
     checksum: str = Field(description="SHA-256 of the canonical JSON of the definition.")
-    description: str | None = None
-    created_at: datetime
-    archived_at: datetime | None = None
+    description: str | None = Field(
+        default=None, description="Free text: the definition's, or the one given when stored."
+    )
+    created_at: datetime = Field(description="When this version was stored.")
+    archived_at: datetime | None = Field(
+        default=None, description="When the config was archived (then it cannot run); or null."
+    )
 
     @property
     def archived(self) -> bool:
@@ -81,10 +85,15 @@ class ReplaySource(_Model):
     ``"ids"`` exactly ``message_ids``.  ``route`` narrows any mode to one route.
     """
 
-    parent_execution_id: str
-    mode: ReplayMode = "failed"
-    message_ids: list[str] = Field(default_factory=list)
-    route: str | None = None
+    parent_execution_id: str = Field(description="The execution whose messages are replayed.")
+    mode: ReplayMode = Field(
+        default="failed",
+        description="'failed': the failed messages; 'all': the root messages; 'ids': message_ids.",
+    )
+    message_ids: list[str] = Field(
+        default_factory=list, description="The messages to replay (mode 'ids' only)."
+    )
+    route: str | None = Field(default=None, description="Only messages at this route; or null.")
 
     @model_validator(mode="after")
     def _ids_match_mode(self) -> ReplaySource:
@@ -95,25 +104,46 @@ class ReplaySource(_Model):
         return self
 
 
+def _to_microseconds(value: float | None, places: int) -> float | None:
+    """Round a duration to the microsecond, the clocks' resolution: what lies
+    beyond is float noise from summing (``26.235000000000003``), not data."""
+    return None if value is None else round(value, places)
+
+
 class StatsCounts(_Model):
     """Message counts.  ``received`` = settled + ``in_flight``."""
 
-    received: int = 0
-    processed: int = 0
-    failed: int = 0
-    filtered: int = 0
-    cancelled: int = 0
-    in_flight: int = 0
+    received: int = Field(default=0, description="Messages enqueued for the route(s).")
+    processed: int = Field(default=0, description="Settled: processed successfully.")
+    failed: int = Field(default=0, description="Settled: failed after every retry.")
+    filtered: int = Field(default=0, description="Settled: a processor returned nothing.")
+    cancelled: int = Field(default=0, description="Settled: the run stopped before them.")
+    in_flight: int = Field(default=0, description="Received but not settled yet.")
 
 
 class RouteStats(StatsCounts):
-    """Counts and processing durations of one route."""
+    """Counts and processing durations of one route (milliseconds, to the microsecond)."""
 
-    duration_ms_total: float = 0.0
-    duration_ms_avg: float | None = None
-    duration_ms_max: float | None = None
-    first_started_at: datetime | None = None
-    last_finished_at: datetime | None = None
+    duration_ms_total: float = Field(
+        default=0.0, description="Processing time of every settled message, summed (ms)."
+    )
+    duration_ms_avg: float | None = Field(
+        default=None, description="Mean processing time per message (ms); null before any."
+    )
+    duration_ms_max: float | None = Field(
+        default=None, description="Longest processing time of one message (ms); null before any."
+    )
+    first_started_at: datetime | None = Field(
+        default=None, description="When the route started its first message."
+    )
+    last_finished_at: datetime | None = Field(
+        default=None, description="When the route settled its latest message."
+    )
+
+    @field_validator("duration_ms_total", "duration_ms_avg", "duration_ms_max")
+    @classmethod
+    def _microseconds(cls, value: float | None) -> float | None:
+        return _to_microseconds(value, 3)
 
 
 class ExecutionStats(_Model):
@@ -123,13 +153,27 @@ class ExecutionStats(_Model):
     read from there, once it is terminal.
     """
 
-    totals: StatsCounts = Field(default_factory=StatsCounts)
-    routes: dict[str, RouteStats] = Field(default_factory=dict)
-    storage_objects: int = 0
-    storage_bytes: int = 0
-    duration_seconds: float | None = None
-    failure_events_suppressed: int = 0
-    live: bool = False
+    totals: StatsCounts = Field(default_factory=StatsCounts, description="Counts over every route.")
+    routes: dict[str, RouteStats] = Field(
+        default_factory=dict, description="Counts and durations per route name."
+    )
+    storage_objects: int = Field(default=0, description="Objects the run stored.")
+    storage_bytes: int = Field(default=0, description="Bytes the run stored.")
+    duration_seconds: float | None = Field(
+        default=None, description="Seconds from start to finish; null until the run is terminal."
+    )
+    failure_events_suppressed: int = Field(
+        default=0,
+        description="Failures not published as message.failed events (over the per-run cap).",
+    )
+    live: bool = Field(
+        default=False, description="True while running (counts move); false once materialised."
+    )
+
+    @field_validator("duration_seconds")
+    @classmethod
+    def _microseconds(cls, value: float | None) -> float | None:
+        return _to_microseconds(value, 6)
 
 
 class PipelineExecution(_Model):
@@ -139,24 +183,43 @@ class PipelineExecution(_Model):
     route→queue directory at creation; it never changes afterwards.
     """
 
-    id: str
-    config_id: str | None
-    config_name: str
-    config_version: int | None
-    config_snapshot: dict[str, Any]
-    status: ExecutionStatus
-    source: ConfigSourceType
-    replay_source: ReplaySource | None = None
-    parent_execution_id: str | None = None
-    created_at: datetime
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
-    error: str | None = None
-    stats: ExecutionStats | None = None
-    owner: str | None = None
-    heartbeat_at: datetime | None = None
-    labels: dict[str, str] = Field(default_factory=dict)
-    last_event_seq: int = 0
+    id: str = Field(description="The execution id (a UUIDv7; a unique prefix also works).")
+    config_id: str | None = Field(description="The id of the config version that ran.")
+    config_name: str = Field(description="The name of the config that ran.")
+    config_version: int | None = Field(description="The version of the config that ran.")
+    config_snapshot: dict[str, Any] = Field(
+        description="The resolved definition, params and route→queue directory, fixed at "
+        "creation (keys: definition, params, directory, config)."
+    )
+    status: ExecutionStatus = Field(
+        description="pending, running, completed, failed, cancelled or interrupted."
+    )
+    source: ConfigSourceType = Field(description="How the run was started.")
+    replay_source: ReplaySource | None = Field(
+        default=None, description="For a replay: which messages of which run it re-injects."
+    )
+    parent_execution_id: str | None = Field(
+        default=None, description="The execution a replay or resume continues; or null."
+    )
+    created_at: datetime = Field(description="When the execution was created.")
+    started_at: datetime | None = Field(default=None, description="When it became running.")
+    finished_at: datetime | None = Field(default=None, description="When it became terminal.")
+    error: str | None = Field(
+        default=None, description="Why it failed, was cancelled or was interrupted; or null."
+    )
+    stats: ExecutionStats | None = Field(
+        default=None, description="Counts and durations (live while running)."
+    )
+    owner: str | None = Field(
+        default=None, description="The server process running it (host:pid:token)."
+    )
+    heartbeat_at: datetime | None = Field(
+        default=None, description="The owner's latest heartbeat for this run."
+    )
+    labels: dict[str, str] = Field(
+        default_factory=dict, description="Free-form key/value labels given at start."
+    )
+    last_event_seq: int = Field(default=0, description="The seq of its latest event.")
 
     @property
     def terminal(self) -> bool:

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Final
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from factflow_server._auth import PUBLIC_PATHS
 from factflow_server._problems import PROBLEM_MEDIA_TYPE, Problem
 from factflow_server._schemas import ExecutionEventOut
 
-__all__ = ["install_openapi", "problems"]
+__all__ = ["LOCATION_HEADER", "install_openapi", "problems"]
 
 _WHY: dict[int, str] = {
     400: "The request body could not be decoded (e.g. JSON that is not UTF-8).",
@@ -20,22 +21,60 @@ _WHY: dict[int, str] = {
     409: "The request conflicts with the current state (e.g. an illegal transition).",
     413: "The request body is larger than FACTFLOW_MAX_BODY_BYTES.",
     415: "The request body has a media type this endpoint does not take.",
-    422: "Invalid input; 'issues' lists the offending fields.",
-    503: "Capacity full (with Retry-After), the database unreachable, or not ready.",
+    422: "Invalid input (a bad value, or an unknown query parameter); 'issues' names each.",
+    503: "The database is unreachable or the server still starting; retry shortly.",
+}
+
+_UNAUTHORIZED: Final[dict[str, Any]] = {
+    "description": _WHY[401],
+    "headers": {
+        "WWW-Authenticate": {
+            "description": "The challenge: 'Bearer realm=\"factflow\"' (with "
+            "'error=\"invalid_token\"' when a wrong token was sent).",
+            "schema": {"type": "string"},
+        }
+    },
+    "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+}
+
+#: The ``Location`` header of a 202 that created an execution.
+LOCATION_HEADER: Final[dict[str, Any]] = {
+    "Location": {
+        "description": "The new execution: /api/v1/executions/{id}.",
+        "schema": {"type": "string"},
+    }
 }
 
 
-def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """``responses=`` entries documenting problem+json errors for ``statuses``
-    (422 and 500 are always included; every route can answer them)."""
-    wanted = sorted({*statuses, 422, 500})
-    return {
+def problems(*statuses: int, capacity: bool = False) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` entries documenting problem+json errors for ``statuses``.
+
+    Every API operation can also answer 422 (an unknown query parameter, at
+    least), 503 (the database unreachable) and 500, so those are always
+    included.  ``capacity`` documents the 503 of a full server, with its
+    ``Retry-After``.  The probes do not use this (they answer neither).
+    """
+    wanted = sorted({*statuses, 422, 500, 503})
+    responses: dict[int | str, dict[str, Any]] = {
         status: {
             "model": Problem,
             "description": _WHY.get(status, HTTPStatus(status).phrase),
         }
         for status in wanted
     }
+    if capacity:
+        responses[503] = {
+            "model": Problem,
+            "description": "Capacity full (type capacity-exceeded, with Retry-After), the "
+            "database unreachable, or the server still starting.",
+            "headers": {
+                "Retry-After": {
+                    "description": "Seconds to wait before retrying (capacity-exceeded only).",
+                    "schema": {"type": "integer", "minimum": 0},
+                }
+            },
+        }
+    return responses
 
 
 def _problem_media_type(schema: dict[str, Any]) -> None:
@@ -58,10 +97,11 @@ def _bearer_security(schema: dict[str, Any]) -> None:
         "description": "The server's FACTFLOW_API_TOKEN.",
     }
     for path, item in schema.get("paths", {}).items():
-        if path in ("/healthz", "/readyz"):
+        if path in PUBLIC_PATHS:
             continue
         for operation in item.values():
             operation["security"] = [{"bearerAuth": []}]
+            operation["responses"]["401"] = _UNAUTHORIZED
 
 
 def _event_schema(schema: dict[str, Any]) -> None:

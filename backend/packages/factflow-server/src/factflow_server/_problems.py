@@ -91,9 +91,14 @@ class ProblemIssue(BaseModel):
     """One thing wrong with the input: a field path, what is wrong, and the line
     in the config text when known."""
 
-    path: str
-    message: str
-    line: int | None = None
+    path: str = Field(
+        description="Where: a config field path (routes.split.processors[0].type) or a "
+        "request location (query.limit, body.params)."
+    )
+    message: str = Field(description="What is wrong there, and what would be right.")
+    line: int | None = Field(
+        default=None, description="The 1-based line in the config text; null when unknown."
+    )
 
 
 class Problem(BaseModel):

@@ -18,6 +18,12 @@ router = APIRouter(prefix="/executions/{execution_id}", tags=["lineage and stora
 
 _MAX_ID = 2**63 - 1
 
+After = Annotated[
+    int | None,
+    Query(ge=0, le=_MAX_ID, description="`next_after` of the last page (an item `id`)."),
+]
+Limit = Annotated[int, Query(ge=1, le=10_000, description="Page size.")]
+
 
 @router.get(
     "/lineage",
@@ -28,10 +34,13 @@ _MAX_ID = 2**63 - 1
 async def list_lineage(
     service: Service,
     execution_id: ExecutionId,
-    route: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$")] = None,
-    status: LineageStatus | None = None,
-    after: Annotated[int | None, Query(ge=0, le=_MAX_ID)] = None,
-    limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+    route: Annotated[
+        str | None,
+        Query(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$", description="Only this route."),
+    ] = None,
+    status: Annotated[LineageStatus | None, Query(description="Only this status.")] = None,
+    after: After = None,
+    limit: Limit = 100,
 ) -> LineagePage:
     records = await service.lineage_records(
         execution_id, route=route, status=status, after_id=after, limit=limit
@@ -48,8 +57,8 @@ async def list_lineage(
 async def list_storage_objects(
     service: Service,
     execution_id: ExecutionId,
-    after: Annotated[int | None, Query(ge=0, le=_MAX_ID)] = None,
-    limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+    after: After = None,
+    limit: Limit = 100,
 ) -> StoragePage:
     records = await service.storage_objects(execution_id, after_id=after, limit=limit)
     return storage_page(records, limit)

@@ -8,8 +8,9 @@ from factflow_execution import PipelineConfig, PipelineExecution
 from fastapi import APIRouter, Body, Depends, Query, Response, status
 
 from factflow_server._deps import ConfigName, Service
-from factflow_server._openapi import problems
+from factflow_server._openapi import LOCATION_HEADER, problems
 from factflow_server._schemas import ConfigList, ConfigSaved, RunRequest
+from factflow_server._validation import ConfigValidation, validate_config
 from factflow_server._views import CONFIG_MEDIA_TYPES, config_body
 
 __all__ = ["router"]
@@ -52,12 +53,36 @@ async def save_config(
     service: Service,
     response: Response,
     body: Annotated[tuple[bytes, str | None], Depends(config_body)],
-    description: Annotated[str | None, Query(max_length=2000)] = None,
+    description: Annotated[
+        str | None,
+        Query(max_length=2000, description="Stored with a new version (else the config's own)."),
+    ] = None,
 ) -> ConfigSaved:
     text, filename = body
     config, created = await service.save_config(text, filename=filename, description=description)
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return ConfigSaved(config=config, created=created)
+
+
+@router.post(
+    "/validate",
+    response_model=ConfigValidation,
+    summary="Validate a config without storing it",
+    description=(
+        "Runs every check `POST /configs` runs and stores nothing. 200 either way: "
+        "`valid` false with the `issues` (field path, message, line) a save would "
+        "report as a 422, or `valid` true with what a save would do (`changed`: a new "
+        "version, or the unchanged `latest_version`). Params are checked when a run "
+        "starts, not here."
+    ),
+    responses=problems(413, 415),
+    openapi_extra=_CONFIG_BODY,
+)
+async def validate_config_text(
+    service: Service, body: Annotated[tuple[bytes, str | None], Depends(config_body)]
+) -> ConfigValidation:
+    text, filename = body
+    return await validate_config(service, text, filename=filename)
 
 
 @router.get(
@@ -66,7 +91,10 @@ async def save_config(
     summary="List configs (the latest version of each name)",
     responses=problems(),
 )
-async def list_configs(service: Service, include_archived: bool = False) -> ConfigList:
+async def list_configs(
+    service: Service,
+    include_archived: Annotated[bool, Query(description="Also list archived configs.")] = False,
+) -> ConfigList:
     return ConfigList(items=await service.list_configs(include_archived=include_archived))
 
 
@@ -79,7 +107,9 @@ async def list_configs(service: Service, include_archived: bool = False) -> Conf
 async def get_config(
     service: Service,
     name: ConfigName,
-    version: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    version: Annotated[
+        int | None, Query(ge=1, le=2**31 - 1, description="This version; the latest when absent.")
+    ] = None,
 ) -> PipelineConfig:
     return await service.get_config(name, version)
 
@@ -114,7 +144,10 @@ async def archive_config(service: Service, name: ConfigName) -> ConfigList:
         "Creates and starts an execution; 202 with the execution and its `Location`. "
         "A full server answers 503 with Retry-After."
     ),
-    responses=problems(400, 404, 409, 413, 503),
+    responses={
+        202: {"description": "Created and started.", "headers": LOCATION_HEADER},
+        **problems(400, 404, 409, 413, capacity=True),
+    },
 )
 async def run_config(
     service: Service,

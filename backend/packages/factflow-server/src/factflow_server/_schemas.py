@@ -27,6 +27,7 @@ __all__ = [
     "ConfigSaved",
     "ExecutionEventOut",
     "ExecutionList",
+    "ExecutionListItem",
     "HealthStatus",
     "LineagePage",
     "LineageRecordOut",
@@ -79,14 +80,14 @@ class _Response(BaseModel):
 class ConfigSaved(_Response):
     """``POST /configs``: the stored version, and whether it is new."""
 
-    config: PipelineConfig
+    config: PipelineConfig = Field(description="The stored version (new or unchanged).")
     created: bool = Field(description="False when the definition was unchanged.")
 
 
 class ConfigList(_Response):
     """A list of config versions."""
 
-    items: list[PipelineConfig]
+    items: list[PipelineConfig] = Field(description="The configs, by name then version.")
 
 
 class RunRequest(_Request):
@@ -105,26 +106,57 @@ class RunRequest(_Request):
 # -- executions ----------------------------------------------------------------------
 
 
+class ExecutionListItem(PipelineExecution):
+    """An execution as lists show it: a summary, without the snapshot unless asked."""
+
+    # The one difference from the detail view: the snapshot (~5 KB) is optional.
+    config_snapshot: dict[str, Any] | None = Field(  # type: ignore[assignment]
+        default=None,
+        description="Present only with ?include=snapshot (the detail endpoint always has it).",
+    )
+
+
 class ExecutionList(_Response):
     """One page of executions, newest first, each with stats."""
 
-    items: list[PipelineExecution]
+    items: list[ExecutionListItem] = Field(description="Summaries, newest first.")
     next_cursor: str | None = Field(description="Pass as ?cursor= for the next page.")
+
+    @classmethod
+    def json_of(
+        cls, executions: list[PipelineExecution], next_cursor: str | None, *, snapshot: bool
+    ) -> str:
+        """The page as JSON, serialised once: the executions are validated models
+        already (re-validating a page costs ~2-3 ms of the list's latency), and the
+        snapshot (~5 KB per item) is left out unless asked for."""
+        items = [ExecutionListItem.model_construct(**dict(e)) for e in executions]
+        page = cls.model_construct(items=items, next_cursor=next_cursor)
+        exclude = None if snapshot else {"items": {"__all__": {"config_snapshot"}}}
+        return page.model_dump_json(exclude=exclude)
 
 
 class CancelRequest(_Request):
     """``POST /executions/{id}/cancel``."""
 
-    reason: str | None = Field(default=None, max_length=2000)
+    reason: str | None = Field(
+        default=None, max_length=2000, description="Recorded as the execution's error."
+    )
 
 
 class ReplayRequest(_Request):
     """``POST /executions/{id}/replay``: which messages of the parent to re-inject."""
 
-    mode: Literal["failed", "all", "ids"] = "failed"
-    message_ids: list[str] = Field(default_factory=list, max_length=10_000)
-    route: str | None = Field(default=None, pattern=_ROUTE_PATTERN)
-    labels: dict[str, str] = Field(default_factory=dict)
+    mode: Literal["failed", "all", "ids"] = Field(
+        default="failed",
+        description="'failed': the failed messages; 'all': the root messages; 'ids': message_ids.",
+    )
+    message_ids: list[str] = Field(
+        default_factory=list, max_length=10_000, description="Message ids (mode 'ids' only)."
+    )
+    route: str | None = Field(
+        default=None, pattern=_ROUTE_PATTERN, description="Only messages at this route."
+    )
+    labels: dict[str, str] = Field(default_factory=dict, description="Labels of the new execution.")
 
     def selection(self, parent_execution_id: str) -> ReplaySource:
         """The ``ReplaySource`` this request asks for (``InvalidInputError`` when the
@@ -144,72 +176,92 @@ class ReplayRequest(_Request):
 class WaitResult(_Response):
     """``GET /executions/{id}/wait``: the terminal status and stats, or ``timed_out``."""
 
-    execution_id: str
-    status: ExecutionStatus
-    timed_out: bool
-    stats: ExecutionStats | None = None
-    error: str | None = None
-    finished_at: datetime | None = None
+    execution_id: str = Field(description="The execution waited on.")
+    status: ExecutionStatus = Field(description="Its status when the wait ended.")
+    timed_out: bool = Field(description="True when the timeout passed before it was terminal.")
+    stats: ExecutionStats | None = Field(
+        default=None, description="The final stats (null when timed out)."
+    )
+    error: str | None = Field(default=None, description="The run's error, if any.")
+    finished_at: datetime | None = Field(default=None, description="When it became terminal.")
 
 
 class LineageRecordOut(_Response):
     """One settled message at one route (payload included unless spilled to storage)."""
 
     id: int = Field(description="Write order; the paging cursor.")
-    execution_id: str
-    message_id: str
-    parent_message_id: str | None
-    origin_message_id: str
-    route: str
-    status: str
-    attempt: int
-    started_at: datetime | None
-    finished_at: datetime
-    duration_ms: float | None
-    error: str | None
-    outputs: int
+    execution_id: str = Field(description="The execution.")
+    message_id: str = Field(description="The message.")
+    parent_message_id: str | None = Field(
+        description="The message whose processing emitted this one; null for a root."
+    )
+    origin_message_id: str = Field(
+        description="The root this message descends from (its own id for a root)."
+    )
+    route: str = Field(description="The route that settled it.")
+    status: str = Field(description="processed, failed, filtered or cancelled.")
+    attempt: int = Field(description="Processing attempts made at this route.")
+    started_at: datetime | None = Field(description="When processing started; null if never.")
+    finished_at: datetime = Field(description="When it settled.")
+    duration_ms: float | None = Field(
+        description="Processing time in milliseconds (to the microsecond); null if never started."
+    )
+    error: str | None = Field(description="Why it failed; null otherwise.")
+    outputs: int = Field(description="Messages its processing emitted downstream.")
     payload: Any = Field(description="The input payload; null when spilled (see payload_ref).")
-    payload_ref: str | None
+    payload_ref: str | None = Field(
+        description="The storage key of a payload too large to keep inline; or null."
+    )
+
+    @field_validator("duration_ms")
+    @classmethod
+    def _microseconds(cls, value: float | None) -> float | None:
+        # The clocks' resolution; the rest is float noise (26.235000000000003).
+        return None if value is None else round(value, 3)
 
 
 class LineagePage(_Response):
     """One page of lineage records in write order."""
 
-    items: list[LineageRecordOut]
+    items: list[LineageRecordOut] = Field(description="Records in write order.")
     next_after: int | None = Field(description="Pass as ?after= for the next page.")
 
 
 class StorageObjectOut(_Response):
     """Metadata of one object an execution stored."""
 
-    id: int
-    key: str
-    size: int
-    checksum: str
-    content_type: str
-    route: str | None
-    message_id: str | None
-    written_at: datetime
+    id: int = Field(description="Write order; the paging cursor.")
+    key: str = Field(description="The object's key (its path under the execution).")
+    size: int = Field(description="Bytes.")
+    checksum: str = Field(description="SHA-256 of the bytes (hex); also the download's ETag.")
+    content_type: str = Field(description="The media type it was stored with.")
+    route: str | None = Field(description="The route that wrote it; null if not a route.")
+    message_id: str | None = Field(description="The message being processed when written.")
+    written_at: datetime = Field(description="When it was written.")
 
 
 class StoragePage(_Response):
     """One page of stored objects in write order."""
 
-    items: list[StorageObjectOut]
+    items: list[StorageObjectOut] = Field(description="Objects in write order.")
     next_after: int | None = Field(description="Pass as ?after= for the next page.")
 
 
 class ExecutionEventOut(_Response):
     """One event of an execution's log: the ``data:`` of an SSE frame."""
 
-    execution_id: str
+    execution_id: str = Field(description="The execution.")
     seq: int = Field(description="Dense per execution (1, 2, 3, …); the SSE frame id.")
     kind: str = Field(
         description="status, route.started, route.drained, progress, message.failed, "
         "storage.written (also the SSE event name)."
     )
-    data: dict[str, Any]
-    at: datetime
+    data: dict[str, Any] = Field(
+        description="Per kind: status {status, error?, stats?}; route.* {route, counts?}; "
+        "progress {routes, totals, …}; message.failed {route, message_id, error, …}; "
+        "storage.written {key, size, …}."
+    )
+    at: datetime = Field(description="When the event was appended.")
 
 
 # -- health ----------------------------------------------------------------------------
@@ -218,12 +270,14 @@ class ExecutionEventOut(_Response):
 class HealthStatus(_Response):
     """``GET /healthz``."""
 
-    status: Literal["ok"] = "ok"
+    status: Literal["ok"] = Field(default="ok", description="Always 'ok': the process serves.")
 
 
 class ReadyStatus(_Response):
     """``GET /readyz`` when ready."""
 
-    status: Literal["ready"] = "ready"
+    status: Literal["ready"] = Field(
+        default="ready", description="Always 'ready' (otherwise the answer is a 503 problem)."
+    )
     database: str = Field(description="'sqlite' or 'postgresql'.")
     revision: str | None = Field(description="The schema revision (equal to the code's head).")
