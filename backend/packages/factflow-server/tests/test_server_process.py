@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import yaml
 from factflow_infra.db import Database
+from sqlalchemy.engine import make_url
 
 from .conftest import API, YAML, Frame, iter_sse, parse_sse
 
@@ -30,8 +31,11 @@ def _free_port() -> int:
 
 
 @contextlib.asynccontextmanager
-async def server_process(db_url: str, data_dir: Path) -> AsyncIterator[str]:
-    """Start the server; yield its base URL once uvicorn reports start-up complete."""
+async def server_process(
+    db_url: str, data_dir: Path, log: list[str] | None = None
+) -> AsyncIterator[str]:
+    """Start the server; yield its base URL once it has announced itself.  What it
+    writes to stderr is collected in ``log``."""
     port = _free_port()
     env = {
         **os.environ,
@@ -56,13 +60,13 @@ async def server_process(db_url: str, data_dir: Path) -> AsyncIterator[str]:
         env=env,
     )
     assert process.stderr is not None
-    log: list[str] = []
+    log = [] if log is None else log
 
     async def _started() -> None:
         assert process.stderr is not None
         while line := (await process.stderr.readline()).decode():
             log.append(line)
-            if "Application startup complete" in line:
+            if "storage:" in line:  # the last line of the start-up banner
                 return
         raise AssertionError("the server exited during start-up:\n" + "".join(log))
 
@@ -155,3 +159,25 @@ async def test_sse_resume_across_a_disconnect_against_a_real_server_process(
         assert [f.data for f in before + after] == [f.data for f in everything]
         waited = await client.get(f"{API}/executions/{run.json()['id']}/wait")
         assert waited.json()["stats"]["routes"]["sink"]["processed"] == 4
+
+
+async def test_start_up_announces_the_url_data_dir_and_database_without_its_password(
+    db: Database, db_url: str, tmp_path: Path
+) -> None:
+    url = make_url(db_url)
+    if url.get_backend_name() == "postgresql":  # trust auth: any password is accepted
+        url = url.set(password="hunter2-secret")
+    log: list[str] = []
+    async with (
+        server_process(
+            url.render_as_string(hide_password=False), tmp_path / "data", log
+        ) as base_url,
+        httpx.AsyncClient(base_url=base_url) as client,
+    ):
+        assert (await client.get("/readyz")).status_code == 200
+    text = "".join(log)
+    assert f"FactFlow API at {base_url} (docs {base_url}/docs)" in text
+    assert f"data dir: {tmp_path / 'data'}" in text
+    assert f"database: {url.render_as_string(hide_password=True)}" in text
+    assert "hunter2" not in text
+    assert f"storage:  {tmp_path / 'data' / 'storage'}" in text

@@ -17,6 +17,7 @@ Errors: ``ConfigValidationError`` (an ``InvalidInputError``) carries every
 ``factflow_engine.testing``.
 """
 
+from factflow_engine.catalogue import ComponentInfo, describe_component, describe_components
 from factflow_engine.config.loader import load_definition
 from factflow_engine.config.resolver import ResolvedPipeline, resolve
 from factflow_engine.config.schema import PipelineDefinition, RouteDefinition
@@ -26,6 +27,7 @@ from factflow_engine.registry import ComponentOptions, Registry
 from factflow_engine.runtime.orchestrator import PipelineOrchestrator
 
 __all__ = [
+    "ComponentInfo",
     "ComponentOptions",
     "ConfigValidationError",
     "PipelineDefinition",
@@ -35,6 +37,8 @@ __all__ = [
     "RouteDefinition",
     "RouteDirectory",
     "ValidationIssue",
+    "describe_component",
+    "describe_components",
     "load_definition",
     "resolve",
 ]

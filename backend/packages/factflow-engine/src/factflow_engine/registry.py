@@ -71,6 +71,7 @@ class Registry:
         self.allow_import_paths = allow_import_paths
         self._classes: dict[ComponentKind, dict[str, type]] = {"processor": {}, "adapter": {}}
         self._load_errors: dict[tuple[ComponentKind, str], str] = {}
+        self._origins: dict[tuple[ComponentKind, str], str] = {}
         self._imported: dict[tuple[ComponentKind, str], type] = {}
 
     @classmethod
@@ -102,6 +103,9 @@ class Registry:
                     reason = f"{type(exc).__name__}: {exc}"
                     registry._load_errors[(kind, ep.name)] = reason
                     _logger.warning("cannot load %s %r (%s): %s", kind, ep.name, ep.value, reason)
+                dist = ep.dist
+                origin = f"{dist.name} {dist.version}" if dist is not None else "an entry point"
+                registry._origins[(kind, ep.name)] = f"{origin} ({ep.value})"
         return registry
 
     @property
@@ -113,6 +117,16 @@ class Registry:
     def adapters(self) -> Mapping[str, type]:
         """Registered adapter classes by name (read-only view)."""
         return MappingProxyType(self._classes["adapter"])
+
+    @property
+    def load_errors(self) -> Mapping[tuple[ComponentKind, str], str]:
+        """Entry points that are installed but failed to load: ``(kind, name)`` -> why."""
+        return MappingProxyType(self._load_errors)
+
+    def origin(self, kind: ComponentKind, name: str) -> str | None:
+        """Where a component came from: ``"<distribution> <version> (<module:Class>)"`` for
+        an entry point; ``None`` for one registered in code."""
+        return self._origins.get((kind, name))
 
     def register_processor(self, name: str, cls: type) -> None:
         """Register (or replace) a processor class.
@@ -182,6 +196,7 @@ class Registry:
             raise TypeError(f"cannot register {kind} {name!r}: {problem}")
         self._classes[kind][name] = cls
         self._load_errors.pop((kind, name), None)
+        self._origins.pop((kind, name), None)  # set again by from_entry_points
 
     def _import(self, kind: ComponentKind, path: str) -> type:
         if not self.allow_import_paths:

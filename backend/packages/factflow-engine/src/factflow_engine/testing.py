@@ -6,17 +6,27 @@ durability): ``InMemoryLineageSink`` keeps entries in a list,
 real storage rejects, ``RecordingCallback`` records every callback call.
 ``Gates`` and ``gate_processor`` hold messages in a processor until a test opens
 a named gate, so tests synchronise on events instead of sleeps.
+
+For plugin authors: ``make_message`` and ``make_context`` build what the
+engine hands a processor (``process(message, ctx)``) or an adapter
+(``produce(ctx)``), with storage kept in memory and a real logger, so a
+component can be unit-tested without a server or a database::
+
+    ctx = make_context(params={"lang": "en"})
+    out = await Shout(Shout.Options()).process(make_message({"text": "hi"}), ctx)
+    items = [p async for p in MyAdapter(MyAdapter.Options(...)).produce(ctx)]
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Iterable
+import logging
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from factflow_foundation import InvalidInputError, utcnow
+from factflow_foundation import InvalidInputError, new_id, utcnow
 from factflow_protocols import (
     LineageEntry,
     LineageStatus,
@@ -35,6 +45,8 @@ __all__ = [
     "InMemoryLineageSink",
     "RecordingCallback",
     "gate_processor",
+    "make_context",
+    "make_message",
 ]
 
 
@@ -204,3 +216,51 @@ def gate_processor(gates: Gates) -> type:
             return message.payload
 
     return Gate
+
+
+def make_message(
+    payload: Any,
+    *,
+    route: str = "test",
+    execution_id: str = "test-execution",
+    message_id: str | None = None,
+    parent_id: str | None = None,
+    origin_id: str | None = None,
+    attempt: int = 1,
+    headers: Mapping[str, str] | None = None,
+) -> Message:
+    """A ``Message`` as a route's worker hands it to a processor (first attempt; a root
+    message unless ``parent_id``/``origin_id`` say otherwise)."""
+    message_id = message_id or new_id()
+    return Message(
+        id=message_id,
+        execution_id=execution_id,
+        route=route,
+        payload=payload,
+        origin_id=origin_id or message_id,
+        parent_id=parent_id,
+        attempt=attempt,
+        headers=dict(headers or {}),
+    )
+
+
+def make_context(
+    *,
+    route: str = "test",
+    execution_id: str = "test-execution",
+    params: Mapping[str, Any] | None = None,
+    storage: InMemoryExecutionStorage | None = None,
+    logger: logging.Logger | None = None,
+) -> ProcessorContext:
+    """A context like the engine's (``ProcessorContext`` / ``AdapterContext``): the
+    run's id, route and params, an ``InMemoryExecutionStorage`` (read its ``objects``
+    and ``written`` afterwards) and a logger (``caplog`` sees its records)."""
+    from factflow_engine.runtime.context import RunContext
+
+    return RunContext(
+        execution_id,
+        route,
+        dict(params or {}),
+        storage if storage is not None else InMemoryExecutionStorage(execution_id),
+        logger or logging.getLogger(f"factflow.test.{route}"),
+    )

@@ -20,6 +20,7 @@ from starlette.middleware import Middleware
 
 from factflow_server import (
     _routes_artifacts,
+    _routes_components,
     _routes_configs,
     _routes_executions,
     _routes_health,
@@ -43,6 +44,7 @@ _TAGS = [
     {"name": "executions", "description": "Runs of configs: list, inspect, control, wait."},
     {"name": "lineage and storage", "description": "What a run recorded and stored."},
     {"name": "streams", "description": "Live Server-Sent Event streams of a run."},
+    {"name": "components", "description": "The processors and adapters this server can run."},
     {"name": "health", "description": "Liveness and readiness probes."},
 ]
 
@@ -134,7 +136,13 @@ def create_app(
     install_problem_handlers(app)
 
     api = APIRouter(prefix=API_PREFIX)
-    for module in (_routes_configs, _routes_executions, _routes_artifacts, _routes_streams):
+    for module in (
+        _routes_configs,
+        _routes_executions,
+        _routes_artifacts,
+        _routes_streams,
+        _routes_components,
+    ):
         api.include_router(module.router)
     app.include_router(_routes_health.router)
     app.include_router(api)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import socket
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,8 +18,10 @@ from pathlib import Path
 from typing import Any, Final
 
 import uvicorn
-from factflow_foundation import configure_logging
+from factflow_foundation import configure_logging, get_logger
 from pydantic import ValidationError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from factflow_server._app import create_app
 from factflow_server._settings import ServerSettings
@@ -31,7 +34,10 @@ __all__ = [
     "check_bind",
     "main",
     "serve",
+    "startup_banner",
 ]
+
+_log = get_logger("factflow.server")
 
 LOG_LEVELS: Final = ("critical", "error", "warning", "info", "debug")
 #: Seconds open HTTP connections get to finish when the server stops (SSE
@@ -91,6 +97,40 @@ def check_bind(settings: ServerSettings, *, allow_unauthenticated: bool) -> None
     )
 
 
+def _safe_url(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:  # not a URL SQLAlchemy parses: show no part of it that may be secret
+        return url.split("://", 1)[0] + "://…"
+
+
+def startup_banner(settings: ServerSettings, port: int) -> str:
+    """Where the server listens and keeps its data (the database password hidden)."""
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    base = f"http://{host}:{port}"
+    return (
+        f"FactFlow API at {base} (docs {base}/docs)\n"
+        f"  data dir: {settings.data_dir}\n"
+        f"  database: {_safe_url(settings.resolved_database_url)}\n"
+        f"  storage:  {settings.resolved_storage_dir}"
+    )
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, which announces the URL, data dir and database once bound
+    (the port is only known then when 0 was asked for)."""
+
+    def __init__(self, config: uvicorn.Config, settings: ServerSettings) -> None:
+        super().__init__(config)
+        self._settings = settings
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started and self.servers and self.servers[0].sockets:
+            port = self.servers[0].sockets[0].getsockname()[1]
+            _log.info("%s", startup_banner(self._settings, port))
+
+
 def build_server(
     options: ServerOptions, *, settings: ServerSettings | None = None
 ) -> uvicorn.Server:
@@ -110,7 +150,7 @@ def build_server(
         timeout_graceful_shutdown=HTTP_SHUTDOWN_GRACE,
         proxy_headers=False,
     )
-    return uvicorn.Server(config)
+    return _Server(config, resolved)
 
 
 def serve(options: ServerOptions) -> None:

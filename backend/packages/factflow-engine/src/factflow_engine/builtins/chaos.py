@@ -23,7 +23,7 @@ class Sleep:
     """Waits ``seconds`` and passes the payload on unchanged."""
 
     class Options(ComponentOptions):
-        seconds: float = Field(default=0.01, ge=0)
+        seconds: float = Field(default=0.01, ge=0, description="Seconds to wait per message.")
 
     def __init__(self, options: Options) -> None:
         self.options = options
@@ -54,7 +54,9 @@ class Fail:
         rate: float = Field(default=1.0, ge=0, le=1, description="Share of attempts that fail.")
         attempts: int | None = Field(default=None, ge=0, description="Only the first N attempts.")
         when: dict[str, Any] | None = Field(default=None, description="Only payloads matching.")
-        error: str = "deliberate failure (fail processor)"
+        error: str = Field(
+            default="deliberate failure (fail processor)", description="The error message."
+        )
 
     def __init__(self, options: Options) -> None:
         self.options = options

@@ -27,11 +27,17 @@ class Filter:
 
     class Options(ComponentOptions):
         field: str | None = Field(default=None, description="Field to test; default the payload.")
-        equals: Any = None
-        contains: Any = None
-        regex: str | None = None
-        min_length: int | None = Field(default=None, ge=0)
-        negate: bool = False
+        equals: Any = Field(default=None, description="Passes when the value equals this.")
+        contains: Any = Field(
+            default=None, description="Passes when the text has this substring (a list: element)."
+        )
+        regex: str | None = Field(
+            default=None, description="Passes when re.search finds this in the text."
+        )
+        min_length: int | None = Field(
+            default=None, ge=0, description="Passes when the value's length is at least this."
+        )
+        negate: bool = Field(default=False, description="Invert the verdict.")
 
         @field_validator("regex")
         @classmethod

@@ -49,7 +49,9 @@ class FilesAdapter:
         )
         exclude: list[str] = Field(default_factory=list, description="Globs of paths to skip.")
         max_files: int | None = Field(default=None, ge=1, description="Keep the first N by path.")
-        include_hidden: bool = False
+        include_hidden: bool = Field(
+            default=False, description="Also yield hidden files and directories ('.name')."
+        )
 
         @field_validator("pattern")
         @classmethod

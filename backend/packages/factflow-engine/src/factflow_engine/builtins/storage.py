@@ -47,7 +47,9 @@ class StorageWrite:
 
     class Options(ComponentOptions):
         key: str = Field(default="{route}/{message_id}.json", description="Key template.")
-        format: Literal["json", "text"] = "json"
+        format: Literal["json", "text"] = Field(
+            default="json", description="'json': the payload as JSON; 'text': the field as text."
+        )
         field: str = Field(default="text", description="Field stored by format: text.")
 
         @field_validator("key")

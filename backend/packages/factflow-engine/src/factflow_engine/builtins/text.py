@@ -25,7 +25,7 @@ class ReadText:
     """
 
     class Options(ComponentOptions):
-        encoding: str = "utf-8"
+        encoding: str = Field(default="utf-8", description="Text encoding (a Python codec name).")
         errors: Literal["strict", "replace", "ignore"] = Field(
             default="strict", description="What to do with bytes the encoding cannot decode."
         )
@@ -80,8 +80,12 @@ class SplitSentences:
 
     class Options(ComponentOptions):
         field: str = Field(default="text", description="Payload field holding the text.")
-        source_field: str = "path"
-        min_length: int = Field(default=1, ge=0)
+        source_field: str = Field(
+            default="path", description="Payload field copied to each output as 'source'."
+        )
+        min_length: int = Field(
+            default=1, ge=0, description="Sentences shorter than this (characters) are dropped."
+        )
 
     def __init__(self, options: Options) -> None:
         self.options = options
@@ -107,8 +111,10 @@ class Chunk:
     class Options(ComponentOptions):
         size: int = Field(default=1000, ge=1, description="Characters per chunk.")
         overlap: int = Field(default=0, ge=0, description="Characters shared with the next chunk.")
-        field: str = "text"
-        source_field: str = "path"
+        field: str = Field(default="text", description="Payload field holding the text.")
+        source_field: str = Field(
+            default="path", description="Payload field copied to each output as 'source'."
+        )
 
         @model_validator(mode="after")
         def _overlap_below_size(self) -> Chunk.Options:
