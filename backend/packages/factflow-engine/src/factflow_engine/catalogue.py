@@ -43,7 +43,8 @@ class ComponentInfo:
 
 
 def _docs(cls: type) -> tuple[str, str]:
-    doc = inspect.getdoc(cls) or ""
+    # Docstrings use reST literals (``x``); the catalogue speaks Markdown (`x`).
+    doc = (inspect.getdoc(cls) or "").replace("``", "`")
     summary, _, rest = doc.partition("\n\n")
     return " ".join(summary.split()), rest.strip()
 
