@@ -69,11 +69,11 @@ async def save_config(
     response_model=ConfigValidation,
     summary="Validate a config without storing it",
     description=(
-        "Runs every check `POST /configs` runs and stores nothing. 200 either way: "
-        "`valid` false with the `issues` (field path, message, line) a save would "
-        "report as a 422, or `valid` true with what a save would do (`changed`: a new "
-        "version, or the unchanged `latest_version`). Params are checked when a run "
-        "starts, not here."
+        "A dry run of `POST /configs`: the same checks, nothing stored. A valid config "
+        "is a 200 saying what a save would do (`changed`: a new version, or the "
+        "unchanged `latest_version`); an invalid one the same 422 `invalid-config` a "
+        "save would answer, whose `issues` give each field path, message and line. "
+        "Params are checked when a run starts, not here."
     ),
     responses=problems(413, 415),
     openapi_extra=_CONFIG_BODY,

@@ -1,68 +1,56 @@
 """``POST /configs/validate``: every check ``POST /configs`` makes, nothing stored.
 
-The verdict is the resource, so an invalid config is a 200 whose ``valid`` is
-false and whose ``issues`` are the ones a save would report as a 422 (field
-path, message, line).  A valid one also says what saving it would do: return
-the unchanged latest version, or create the next one.
+A dry run of the save: an invalid config gets exactly the answer a save
+would give (422 ``invalid-config`` whose ``issues`` name each field path,
+message and line), so clients handle both alike; a valid one gets what
+saving it would do: return the unchanged latest version, or create the next.
 """
 
 from __future__ import annotations
 
-from factflow_engine import ConfigValidationError, load_definition
+from typing import Literal
+
+from factflow_engine import load_definition
 from factflow_execution import ExecutionService, PipelineConfigRepository
 from factflow_foundation import fingerprint
 from pydantic import BaseModel, ConfigDict, Field
-
-from factflow_server._problems import ProblemIssue
 
 __all__ = ["ConfigValidation", "validate_config"]
 
 
 class ConfigValidation(BaseModel):
-    """The verdict on a config: valid or not, every issue, and what a save would do."""
+    """A valid config, and what saving it would do."""
 
     model_config = ConfigDict(frozen=True)
 
-    valid: bool = Field(description="True when the config passes every check a save makes.")
-    issues: list[ProblemIssue] = Field(
-        description="Each problem: field path, message and line (empty when valid)."
+    valid: Literal[True] = Field(
+        default=True, description="Always true (an invalid config is a 422 invalid-config)."
     )
-    name: str | None = Field(description="The config's name (null when invalid).")
-    checksum: str | None = Field(
+    name: str = Field(description="The config's name.")
+    checksum: str = Field(
         description="SHA-256 of the canonical definition, as a save would store it."
     )
     latest_version: int | None = Field(
-        description="The latest stored version of this name; null when none (or invalid)."
+        description="The latest stored version of this name; null when there is none."
     )
-    changed: bool | None = Field(
+    changed: bool = Field(
         description="Whether saving would create a new version (false: the latest is "
-        "identical and not archived); null when invalid."
+        "identical and not archived)."
     )
 
 
 async def validate_config(
     service: ExecutionService, text: bytes, *, filename: str | None
 ) -> ConfigValidation:
-    """Check ``text`` exactly as ``service.save_config`` would, without writing."""
-    try:
-        definition = load_definition(text, filename=filename, registry=service.registry)
-    except ConfigValidationError as exc:
-        return ConfigValidation(
-            valid=False,
-            issues=[ProblemIssue(path=i.path, message=i.message, line=i.line) for i in exc.issues],
-            name=None,
-            checksum=None,
-            latest_version=None,
-            changed=None,
-        )
+    """Check ``text`` exactly as ``service.save_config`` would, without writing
+    (``ConfigValidationError`` listing every issue when it is invalid)."""
+    definition = load_definition(text, filename=filename, registry=service.registry)
     checksum = fingerprint(definition.to_dict())
     async with service.db.connect() as conn:
         latest = await PipelineConfigRepository(conn).get_latest(
             definition.name, include_archived=True
         )
     return ConfigValidation(
-        valid=True,
-        issues=[],
         name=definition.name,
         checksum=checksum,
         latest_version=latest.version if latest else None,
