@@ -79,6 +79,18 @@ async def test_storage_objects_list_and_download(client: httpx.AsyncClient) -> N
     assert download.headers["content-disposition"] == f'attachment; filename="{name}"'
     assert download.json()["text"].startswith("item ")
 
+    # Conditional GET (D11): the ETag is the SHA-256; naming it again gets a bodiless 304.
+    etag = download.headers["etag"]
+    assert etag == f'"{first["checksum"]}"'
+    for if_none_match in (etag, f"W/{etag}", f'"other", {etag}', "*"):
+        unchanged = await client.get(
+            f"{url}/{first['key']}", headers={"If-None-Match": if_none_match}
+        )
+        assert unchanged.status_code == 304, if_none_match
+        assert unchanged.content == b"" and unchanged.headers["etag"] == etag
+    changed = await client.get(f"{url}/{first['key']}", headers={"If-None-Match": '"other"'})
+    assert changed.status_code == 200 and len(changed.content) == first["size"]
+
     missing = await client.get(f"{url}/src/missing.json")
     assert_problem(missing, 404, "not-found")
     backslash = await client.get(f"{url}/a%5Cb")

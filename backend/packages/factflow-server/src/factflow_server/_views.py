@@ -145,10 +145,24 @@ def storage_page(records: list[StorageObjectRecord], limit: int) -> StoragePage:
     return StoragePage(items=items, next_after=records[-1].id if len(records) >= limit else None)
 
 
-async def object_response(service: ExecutionService, execution_id: str, key: str) -> Response:
-    """The bytes of one stored object, with its content type and a download name."""
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    """RFC 9110 §13.1.2: ``*`` or any listed tag equal under weak comparison."""
+    if not if_none_match:
+        return False
+    tags = [tag.strip() for tag in if_none_match.split(",")]
+    return "*" in tags or etag in (tag.removeprefix("W/") for tag in tags)
+
+
+async def object_response(
+    service: ExecutionService, execution_id: str, key: str, if_none_match: str | None = None
+) -> Response:
+    """The bytes of one stored object, with its content type, a download name and its
+    SHA-256 as ``ETag``; 304 without a body when ``If-None-Match`` names that tag."""
     validate_key(key)
     meta, data = await service.read_object(execution_id, key)
+    etag = f'"{meta.checksum}"'
+    if _matches(if_none_match, etag):
+        return Response(status_code=304, headers={"ETag": etag})
     name = key.rsplit("/", 1)[-1]
     quoted = quote(name)
     disposition = (
@@ -159,7 +173,7 @@ async def object_response(service: ExecutionService, execution_id: str, key: str
     return Response(
         content=data,
         media_type=meta.content_type,
-        headers={"Content-Disposition": disposition, "ETag": f'"{meta.checksum}"'},
+        headers={"Content-Disposition": disposition, "ETag": etag},
     )
 
 
