@@ -19,9 +19,8 @@ from typing import Any, Final
 
 import uvicorn
 from factflow_foundation import configure_logging, get_logger
+from factflow_infra.db import display_url
 from pydantic import ValidationError
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from factflow_server._app import create_app
 from factflow_server._settings import ServerSettings
@@ -97,13 +96,6 @@ def check_bind(settings: ServerSettings, *, allow_unauthenticated: bool) -> None
     )
 
 
-def _safe_url(url: str) -> str:
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:  # not a URL SQLAlchemy parses: show no part of it that may be secret
-        return url.split("://", 1)[0] + "://…"
-
-
 def startup_banner(settings: ServerSettings, port: int) -> str:
     """Where the server listens and keeps its data (the database password hidden)."""
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
@@ -111,7 +103,7 @@ def startup_banner(settings: ServerSettings, port: int) -> str:
     return (
         f"FactFlow API at {base} (docs {base}/docs)\n"
         f"  data dir: {settings.data_dir}\n"
-        f"  database: {_safe_url(settings.resolved_database_url)}\n"
+        f"  database: {display_url(settings.resolved_database_url)}\n"
         f"  storage:  {settings.resolved_storage_dir}"
     )
 

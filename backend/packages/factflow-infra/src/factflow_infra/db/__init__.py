@@ -1,6 +1,6 @@
 """Database access: engines, transactions, the schema and migrations."""
 
-from factflow_infra.db.database import Database, normalise_url
+from factflow_infra.db.database import Database, display_url, normalise_url
 from factflow_infra.db.migrations import current_revision, head_revision, upgrade_to_head
 from factflow_infra.db.schema import (
     execution_events,
@@ -15,6 +15,7 @@ from factflow_infra.db.schema import (
 __all__ = [
     "Database",
     "current_revision",
+    "display_url",
     "execution_events",
     "head_revision",
     "lineage_records",

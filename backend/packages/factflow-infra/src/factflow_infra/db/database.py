@@ -24,11 +24,20 @@ from typing import Any
 from factflow_foundation import FactFlowSettings, InfrastructureError
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
-__all__ = ["Database", "normalise_url"]
+__all__ = ["Database", "display_url", "normalise_url"]
+
+
+def display_url(url: str) -> str:
+    """``url`` safe to print or log: its password as ``***``.  A string that is not
+    a database URL shows only its scheme (whatever follows may be a secret)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url.split("://", 1)[0] + "://…"
 
 
 def normalise_url(url: str) -> str:
