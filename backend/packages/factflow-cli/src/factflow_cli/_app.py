@@ -5,9 +5,10 @@
     factflow [--server URL] [--token T] [--format table|json] [--version]
     ├── server                       run the API (same options as factflow-server)
     ├── demo                         the example pipeline end to end, embedded server
-    ├── config     apply | list | show | versions | archive | run
-    ├── execution  list | show | cancel | replay | wait | dag | events | lineage | stats
-    └── storage    watch | ls | get
+    ├── config      apply | validate | list | show | versions | archive | run
+    ├── execution   list | show | cancel | replay | wait | dag | events | lineage | stats
+    ├── storage     watch | ls | get
+    └── components  list | show
 
 The root options may also be written after the subcommand
 (``factflow execution list --format json``); ``--output`` is the older name of
@@ -26,6 +27,7 @@ import typer
 from typer.core import TyperGroup
 
 from factflow_cli import _cmd_events, _cmd_lineage
+from factflow_cli._cmd_components import app as components_app
 from factflow_cli._cmd_config import app as config_app
 from factflow_cli._cmd_execution import app as execution_app
 from factflow_cli._cmd_server import register as register_server_commands
@@ -224,6 +226,7 @@ _cmd_lineage.register(execution_app)
 app.add_typer(config_app, name="config")
 app.add_typer(execution_app, name="execution")
 app.add_typer(storage_app, name="storage")
+app.add_typer(components_app, name="components")
 register_server_commands(app)
 
 

@@ -63,6 +63,17 @@ class ApiClient(HttpTransport):
             )
         )
 
+    def validate_config(self, text: str, *, content_type: str) -> dict[str, Any]:
+        """The verdict on a config, nothing stored: ``{valid, issues, name, …}`` (an
+        invalid one may also come back as a 422 ``invalid-config`` problem)."""
+        return as_object(
+            self.post_json(
+                "/configs/validate",
+                content=text.encode("utf-8"),
+                headers={"Content-Type": content_type},
+            )
+        )
+
     def list_configs(self, *, include_archived: bool = False) -> dict[str, Any]:
         return as_object(
             self.get_json("/configs", params={"include_archived": include_archived or None})
@@ -93,6 +104,12 @@ class ApiClient(HttpTransport):
             "source": source,
         }
         return as_object(self.post_json(f"/configs/{segment(name)}/run", body))
+
+    # -- components ----------------------------------------------------------
+
+    def list_components(self, kind: str | None = None) -> dict[str, Any]:
+        """``{items, import_paths_allowed}``: the processors and adapters the server runs."""
+        return as_object(self.get_json("/components", params={"kind": kind}))
 
     # -- executions ----------------------------------------------------------
 

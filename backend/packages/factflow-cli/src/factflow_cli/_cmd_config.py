@@ -84,6 +84,57 @@ def apply_(
     g.out.print(f"config {config.get('name')} version {config.get('version')} {what}")
 
 
+@app.command("validate")
+def validate(
+    ctx: typer.Context,
+    file: Annotated[str, typer.Argument(metavar="FILE", help="YAML or JSON config; - for stdin.")],
+) -> None:
+    """Check a config as `config apply` would, without storing anything.
+
+    Exit 0 when valid (and say what applying it would do), 2 with every issue
+    (file, line, field) when not.  Params are checked when a run starts.
+
+    Examples:
+
+      factflow config validate examples/pipelines/facts.yaml
+
+      git show HEAD:pipelines/facts.yaml | factflow config validate -
+    """
+    g = globals_of(ctx)
+    text, media, source = _read(file)
+    try:
+        verdict = g.client().validate_config(text, content_type=media)
+    except ProblemError as error:
+        error.source_name = source
+        raise
+    issues = verdict.get("issues") or []
+    if g.json:
+        g.emit_json(verdict)
+    if not verdict.get("valid"):
+        count = len(issues)
+        invalid = ProblemError(
+            422,
+            {
+                "type": "urn:factflow:problem:invalid-config",
+                "title": "Invalid config",
+                "detail": f"pipeline config is invalid ({count} issue{'s' * (count != 1)})",
+                "issues": issues,
+            },
+        )
+        invalid.source_name = source
+        raise invalid
+    if g.json:
+        return
+    name, latest = verdict.get("name"), verdict.get("latest_version")
+    if latest is None:
+        effect = "applying it creates version 1"
+    elif verdict.get("changed"):
+        effect = f"applying it creates version {int(latest) + 1}"
+    else:
+        effect = f"identical to version {latest}: applying it changes nothing"
+    g.out.print(f"config {name} is valid; {effect}")
+
+
 @app.command("list")
 def list_(
     ctx: typer.Context,
