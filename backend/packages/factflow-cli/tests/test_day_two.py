@@ -74,7 +74,11 @@ def test_issues_and_candidates_are_printed_once(
     assert missing.exit_code == 2, missing
     assert missing.stderr.count("unknown param 'nope'") == 1, missing.stderr
 
-    prefix = runs[0]["id"][:8]  # the two runs were created within a second of each other
+    # the two runs' common prefix (they were created within a second of each other;
+    # other modules' runs share the PostgreSQL database, but not that prefix)
+    first, second = runs[0]["id"], runs[1]["id"]
+    prefix = first[: next(i for i, (a, b) in enumerate(zip(first, second, strict=True)) if a != b)]
+    assert len(prefix) >= 4
     ambiguous = cli("execution", "show", prefix)
     assert ambiguous.exit_code == 2, ambiguous
     for execution in runs:
@@ -362,3 +366,26 @@ def test_labels_are_shown_in_list_and_show(cli: Any, names: Any) -> None:
     assert "LABELS" in listed.stdout and "team=data" in listed.stdout
     shown = cli("execution", "show", run["id"])
     assert re.search(r"labels\s+team=data", shown.stdout), shown.stdout
+
+
+# -- D11: a file that already holds the object is not downloaded again ---------------------
+
+
+def test_storage_get_to_an_up_to_date_file_downloads_nothing(
+    cli: Any, runs: Any, tmp_path: Path
+) -> None:
+    execution_id = runs[0]["id"]
+    obj = cli.json("storage", "ls", execution_id)["items"][0]
+    target = tmp_path / "fact.json"
+    first = cli("storage", "get", execution_id, obj["key"], "--to", str(target))
+    assert first.exit_code == 0 and f"wrote {obj['size']} bytes" in first.stderr, first
+    stamp = target.stat().st_mtime_ns
+    again = cli("storage", "get", execution_id, obj["key"], "--to", str(target), json_output=True)
+    assert again.exit_code == 0, again
+    assert again.json() == {"key": obj["key"], "file": str(target), "size": 0, "unchanged": True}
+    assert target.stat().st_mtime_ns == stamp  # left alone
+    note = cli("storage", "get", execution_id, obj["key"], "--to", str(target))
+    assert "is up to date" in note.stderr and "nothing downloaded" in note.stderr
+    target.write_text("stale")  # a different content is downloaded again
+    fresh = cli("storage", "get", execution_id, obj["key"], "--to", str(target))
+    assert fresh.exit_code == 0 and json.loads(target.read_bytes())["n"] in (1, 3)

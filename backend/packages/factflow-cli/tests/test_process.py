@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -49,6 +50,15 @@ def test_help_everywhere_with_examples(path: list[str]) -> None:
     groups = {"config", "execution", "storage", "components"}
     if not path or path[-1] not in groups:
         assert "Example" in result.stdout, f"`factflow {' '.join(path)} --help` shows no example"
+
+
+@pytest.mark.parametrize("path", [p for p in _command_paths() if p], ids=lambda p: " ".join(p))
+def test_docs_show_every_command_with_an_example(path: list[str]) -> None:
+    docs = (Path(__file__).resolve().parents[4] / "docs" / "cli.md").read_text()
+    blocks = "\n".join(docs.split("```")[1::2])  # the code blocks
+    assert f"factflow {' '.join(path)}" in docs, f"docs/cli.md never names {path}"
+    example = re.compile(r"factflow (--\S+ \S+ )*" + re.escape(" ".join(path)) + r"\b")
+    assert example.search(blocks), f"docs/cli.md has no example of `factflow {' '.join(path)}`"
 
 
 def test_usage_error_is_exit_2() -> None:

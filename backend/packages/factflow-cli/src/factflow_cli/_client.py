@@ -64,8 +64,9 @@ class ApiClient(HttpTransport):
         )
 
     def validate_config(self, text: str, *, content_type: str) -> dict[str, Any]:
-        """The verdict on a config, nothing stored: ``{valid, issues, name, …}`` (an
-        invalid one may also come back as a 422 ``invalid-config`` problem)."""
+        """What applying a config would do, nothing stored: ``{valid, name,
+        latest_version, changed, …}``; an invalid one is the 422 ``invalid-config``
+        problem a save answers (``ProblemError`` with its issues)."""
         return as_object(
             self.post_json(
                 "/configs/validate",

@@ -107,23 +107,8 @@ def validate(
     except ProblemError as error:
         error.source_name = source
         raise
-    issues = verdict.get("issues") or []
     if g.json:
         g.emit_json(verdict)
-    if not verdict.get("valid"):
-        count = len(issues)
-        invalid = ProblemError(
-            422,
-            {
-                "type": "urn:factflow:problem:invalid-config",
-                "title": "Invalid config",
-                "detail": f"pipeline config is invalid ({count} issue{'s' * (count != 1)})",
-                "issues": issues,
-            },
-        )
-        invalid.source_name = source
-        raise invalid
-    if g.json:
         return
     name, latest = verdict.get("name"), verdict.get("latest_version")
     if latest is None:
