@@ -132,7 +132,7 @@ def test_unknown_key_names_the_key_and_the_allowed_keys(registry: Registry) -> N
     assert issue.line == 19
     assert issue.message == (
         "unknown key 'max_retry'; did you mean 'max_retries'? (allowed keys: adapter,"
-        " concurrency, description, max_retries, processors, to)"
+        " concurrency, description, max_retries, processors, queue_depth, to)"
     )
 
 
@@ -142,7 +142,7 @@ def test_unknown_key_names_the_key_and_the_allowed_keys(registry: Registry) -> N
         ("bogus", "description, name, params, routes, settings"),
         (
             "settings.bogus",
-            "max_retries, on_message_error, retry_backoff, retry_backoff_max, timeout",
+            "max_retries, on_message_error, queue_depth, retry_backoff, retry_backoff_max, timeout",
         ),
         ("params.p.bogus", "default, description, type"),
         ("routes.a.adapter.bogus", "type, with"),

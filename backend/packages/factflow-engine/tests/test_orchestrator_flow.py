@@ -59,7 +59,7 @@ async def test_fan_out_and_filter_across_routes(harness: H) -> None:
     progress = run.outcome.progress.routes
     assert progress["src"].as_dict() == {
         "received": 3, "processed": 3, "failed": 0, "filtered": 0, "cancelled": 0,
-        "in_flight": 0, "emitted": 3,
+        "in_flight": 0, "queued": 0, "in_progress": 0, "emitted": 3, "regenerated": 0,
     }  # fmt: skip
     assert (progress["wide"].received, progress["wide"].emitted) == (3, 6)
     assert (progress["odd"].processed, progress["odd"].filtered) == (3, 3)
@@ -290,9 +290,9 @@ async def test_the_orchestrator_uses_the_given_queue_names(harness: H) -> None:
     opened: list[str] = []
     original = queues.open
 
-    def spy(execution_id: str, name: str) -> Any:
+    def spy(execution_id: str, name: str, *, maxsize: int = 0) -> Any:
         opened.append(name)
-        return original(execution_id, name)
+        return original(execution_id, name, maxsize=maxsize)
 
     queues.open = spy  # type: ignore[method-assign]
     callback = RecordingCallback()

@@ -357,9 +357,12 @@ async def test_a_queue_refusing_replay_messages_fails_the_run(harness: H) -> Non
     from factflow_protocols import Message
 
     class RefusingQueue:
+        needs_ack = False
+
         def __init__(self, inner: Any) -> None:
             self.inner = inner
             self.name = inner.name
+            self.maxsize = inner.maxsize
 
         async def put(self, message: Message) -> None:
             raise ConnectionError("broker gone")
@@ -374,20 +377,28 @@ async def test_a_queue_refusing_replay_messages_fails_the_run(harness: H) -> Non
             return self.inner.qsize()  # type: ignore[no-any-return]
 
     class RefusingQueues(InMemoryQueueBackend):
-        def open(self, execution_id: str, name: str) -> Any:
-            return RefusingQueue(super().open(execution_id, name))
+        def open(self, execution_id: str, name: str, *, maxsize: int = 0) -> Any:
+            return RefusingQueue(super().open(execution_id, name, maxsize=maxsize))
 
     pipeline = harness.pipeline({"name": "t", "routes": {"src": harness.inline([1])}})
     callback = RecordingCallback()
+    lineage = InMemoryLineageSink()
     orchestrator = PipelineOrchestrator(
         "e", pipeline, queue_names=RouteDirectory().resolve(pipeline), queues=RefusingQueues(),
-        lineage=InMemoryLineageSink(), storage=InMemoryExecutionStorage(), callback=callback,
-        registry=harness.registry, initial_messages=[Message("m", "old", "src", 1, "m")],
+        lineage=lineage, storage=InMemoryExecutionStorage(), callback=callback,
+        registry=harness.registry,
+        initial_messages=[Message("m", "old", "src", 1, "m"), Message("n", "old", "src", 2, "n")],
     )  # fmt: skip
     await orchestrator.start()
     outcome = await orchestrator.wait()
     assert (outcome.status, outcome.error) == (
         "failed",
-        "could not start: ConnectionError: broker gone",
+        "route 'src': could not enqueue message m: ConnectionError: broker gone",
     )
     assert callback.outcomes == [outcome]
+    # Nothing is lost silently: both messages are recorded as not finished.
+    assert [(e.message_id, e.status) for e in lineage.entries] == [
+        ("m", "cancelled"),
+        ("n", "cancelled"),
+    ]
+    assert outcome.progress.routes["src"].cancelled == 2

@@ -89,6 +89,7 @@ def test_the_resolved_definition_is_plain_json_with_defaults(
         "max_retries": 2,
         "retry_backoff": 0.05,
         "retry_backoff_max": 2.0,
+        "queue_depth": 1000,
     }
     assert pipeline.definition["params"]["limit"] == {"type": "integer", "description": None}
 

@@ -24,9 +24,16 @@ from factflow_engine.config.schema import PipelineDefinition, RouteDefinition
 from factflow_engine.directory import RouteDirectory
 from factflow_engine.errors import ConfigValidationError, ValidationIssue
 from factflow_engine.registry import ComponentOptions, Registry
+from factflow_engine.runtime.continuation import (
+    REGENERATE_HEADER,
+    ResumePlan,
+    child_message_id,
+    root_message_id,
+)
 from factflow_engine.runtime.orchestrator import PipelineOrchestrator
 
 __all__ = [
+    "REGENERATE_HEADER",
     "ComponentInfo",
     "ComponentOptions",
     "ConfigValidationError",
@@ -34,11 +41,14 @@ __all__ = [
     "PipelineOrchestrator",
     "Registry",
     "ResolvedPipeline",
+    "ResumePlan",
     "RouteDefinition",
     "RouteDirectory",
     "ValidationIssue",
+    "child_message_id",
     "describe_component",
     "describe_components",
     "load_definition",
     "resolve",
+    "root_message_id",
 ]

@@ -9,7 +9,7 @@ from factflow_foundation.errors import (
     InvalidInputError,
     NotFoundError,
 )
-from factflow_foundation.ids import new_id
+from factflow_foundation.ids import derived_id, new_id
 from factflow_foundation.jsonutil import JSONValue, canonical_json, dumps, fingerprint, loads
 from factflow_foundation.logging import configure_logging, get_logger
 from factflow_foundation.settings import FactFlowSettings
@@ -25,6 +25,7 @@ __all__ = [
     "NotFoundError",
     "canonical_json",
     "configure_logging",
+    "derived_id",
     "dumps",
     "ensure_utc",
     "fingerprint",

@@ -1,4 +1,4 @@
-"""Identifiers: time-ordered UUIDv7 strings.
+"""Identifiers: time-ordered UUIDv7 strings, and name-derived UUIDv5 ones.
 
 Execution and message ids sort by creation time, which keeps the list view's
 ``(created_at DESC, id)`` index and cursor pagination cheap.  The first 12 hex
@@ -12,7 +12,9 @@ import os
 import threading
 import time
 
-__all__ = ["new_id"]
+import uuid_utils
+
+__all__ = ["derived_id", "new_id"]
 
 _lock = threading.Lock()
 _last_ms = 0
@@ -46,3 +48,21 @@ def new_id() -> str:
     value |= rand
     h = f"{value:032x}"
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def derived_id(namespace: str, name: str) -> str:
+    """The UUIDv5 (RFC 9562) of ``name`` in the namespace of the id ``namespace``.
+
+    The same inputs always give the same id.  The engine names messages this
+    way (a root by its run's namespace, source route and position; a child by
+    its parent's id, output index and target route), so a resumed run that
+    regenerates part of a pipeline gives each message the id it had before.
+
+    A ``namespace`` that is not a UUID string is first turned into one (its
+    own UUIDv5 under the RFC's OID namespace), so any stable string works.
+    """
+    try:
+        space = uuid_utils.UUID(namespace)
+    except ValueError:
+        space = uuid_utils.uuid5(uuid_utils.NAMESPACE_OID, namespace)
+    return str(uuid_utils.uuid5(space, name))

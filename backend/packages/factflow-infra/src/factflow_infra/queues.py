@@ -1,12 +1,16 @@
 """Queue backends.  ``InMemoryQueueBackend`` is the embedded default.
 
 Queues are scoped per execution: two runs of the same config never share a
-queue, even though both resolve a route to the same queue name.
+queue, even though both resolve a route to the same queue name.  Each queue
+is bounded (``maxsize``): a producer waits for room, so a run's memory does
+not grow with its source.  In-memory queues die with the process; what they
+held at a crash is rebuilt by a resume from lineage (see docs/architecture.md).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 from factflow_protocols import Message
 
@@ -14,26 +18,32 @@ __all__ = ["InMemoryQueue", "InMemoryQueueBackend"]
 
 
 class InMemoryQueue:
-    """An unbounded asyncio FIFO of messages."""
+    """An asyncio FIFO of messages holding at most ``maxsize`` (0: unbounded)."""
 
     __slots__ = ("_name", "_queue")
 
-    def __init__(self, name: str) -> None:
+    needs_ack = False
+
+    def __init__(self, name: str, maxsize: int = 0) -> None:
         self._name = name
-        self._queue: asyncio.Queue[Message] = asyncio.Queue()
+        self._queue: asyncio.Queue[Message] = asyncio.Queue(max(0, maxsize))
 
     @property
     def name(self) -> str:
         return self._name
 
-    async def put(self, message: Message) -> None:
-        self._queue.put_nowait(message)
+    @property
+    def maxsize(self) -> int:
+        return self._queue.maxsize
 
-    def put_nowait(self, message: Message) -> None:
-        self._queue.put_nowait(message)
+    async def put(self, message: Message) -> None:
+        await self._queue.put(message)
 
     async def get(self) -> Message:
         return await self._queue.get()
+
+    async def ack(self, messages: Sequence[Message]) -> None:
+        """Nothing to acknowledge: a taken message is gone from memory already."""
 
     async def drain(self) -> list[Message]:
         drained: list[Message] = []
@@ -47,25 +57,31 @@ class InMemoryQueue:
         return self._queue.qsize()
 
     def __repr__(self) -> str:
-        return f"InMemoryQueue({self._name!r}, size={self.qsize()})"
+        return f"InMemoryQueue({self._name!r}, size={self.qsize()}, maxsize={self.maxsize})"
 
 
 class InMemoryQueueBackend:
     """Process-local queues keyed by ``(execution_id, queue name)``."""
 
+    durable = False
+
     def __init__(self) -> None:
         self._queues: dict[tuple[str, str], InMemoryQueue] = {}
 
-    def open(self, execution_id: str, name: str) -> InMemoryQueue:
+    def open(self, execution_id: str, name: str, *, maxsize: int = 0) -> InMemoryQueue:
         key = (execution_id, name)
         queue = self._queues.get(key)
         if queue is None:
-            queue = self._queues[key] = InMemoryQueue(name)
+            queue = self._queues[key] = InMemoryQueue(name, maxsize)
         return queue
 
     async def release(self, execution_id: str) -> None:
         for key in [k for k in self._queues if k[0] == execution_id]:
             del self._queues[key]
+
+    async def take_leftovers(self, execution_id: str, names: Sequence[str]) -> list[Message]:
+        """Always empty: in-memory queues do not outlive the process that filled them."""
+        return []
 
     def open_count(self) -> int:
         """How many queues exist (for leak checks)."""

@@ -2,7 +2,8 @@
 
 Who implements what:
 
-* ``QueueBackend`` / ``MessageQueue`` - ``factflow_infra.queues`` (in-memory).
+* ``QueueBackend`` / ``MessageQueue`` - ``factflow_infra.queues`` (in-memory) and
+  ``factflow_infra.broker`` (RabbitMQ).
 * ``StorageBackend`` - ``factflow_infra.storage`` (local filesystem);
   ``ExecutionStorage`` is the per-execution view processors write through.
 * ``EventBus`` / ``Subscription`` - ``factflow_infra.bus``.
@@ -14,7 +15,7 @@ Who implements what:
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from factflow_protocols.values import (
@@ -50,34 +51,72 @@ __all__ = [
 
 
 class MessageQueue(Protocol):
-    """One named queue of one execution."""
+    """One named, bounded queue of one execution.
+
+    ``put`` waits while the queue holds ``maxsize`` messages: that wait is the
+    back-pressure that keeps a run's memory flat whatever its source's length.
+    A backend whose queues outlive the process (a broker) sets ``needs_ack``:
+    a message taken with ``get`` stays in the broker until ``ack`` - which the
+    engine calls only once the message's lineage row is durable - so a crash
+    redelivers it instead of losing it.
+    """
 
     @property
     def name(self) -> str: ...
 
-    async def put(self, message: Message) -> None:
-        """Enqueue; may wait when the backend applies back-pressure."""
-
-    async def get(self) -> Message:
-        """Wait for and remove the next message (cancellable)."""
+    @property
+    def maxsize(self) -> int:
+        """Most messages the queue holds before ``put`` waits (0: unbounded)."""
         ...
 
+    @property
+    def needs_ack(self) -> bool:
+        """True when taken messages must be acknowledged with ``ack``."""
+        ...
+
+    async def put(self, message: Message) -> None:
+        """Enqueue; waits while the queue is full (cancellable)."""
+
+    async def get(self) -> Message:
+        """Wait for and take the next message (cancellable)."""
+        ...
+
+    async def ack(self, messages: Sequence[Message]) -> None:
+        """Forget taken messages for good (their lineage is durable); a no-op in memory."""
+
     async def drain(self) -> list[Message]:
-        """Remove and return every queued message at once (used on cancel)."""
+        """Take every queued message at once (used on cancel)."""
         ...
 
     def qsize(self) -> int: ...
 
 
 class QueueBackend(Protocol):
-    """Where route queues live.  Queue names come from the route directory."""
+    """Where route queues live.  Queue names come from the route directory.
 
-    def open(self, execution_id: str, name: str) -> MessageQueue:
-        """The queue ``name`` scoped to ``execution_id`` (created on first use)."""
+    ``durable`` says whether queues outlive the process: with a broker, what an
+    execution left queued when its process died is still there, and
+    ``take_leftovers`` hands it to the run that resumes it.
+    """
+
+    @property
+    def durable(self) -> bool: ...
+
+    def open(self, execution_id: str, name: str, *, maxsize: int = 0) -> MessageQueue:
+        """The queue ``name`` scoped to ``execution_id`` (created on first use; no I/O)."""
         ...
 
     async def release(self, execution_id: str) -> None:
         """Forget every queue of an execution (after it finished)."""
+
+    async def take_leftovers(self, execution_id: str, names: Sequence[str]) -> list[Message]:
+        """Remove and return what a dead process left in ``execution_id``'s queues.
+
+        Only a durable backend ever returns messages; the queues are deleted
+        afterwards.  At most about ``maxsize`` plus the prefetch per queue, so
+        the list is as bounded as the run was.
+        """
+        ...
 
 
 # --- storage ----------------------------------------------------------------

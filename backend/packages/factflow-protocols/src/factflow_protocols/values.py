@@ -96,7 +96,14 @@ class MessageFailure:
 
 @dataclass(slots=True)
 class RouteProgress:
-    """Live counters of one route.  ``received`` counts messages enqueued for it."""
+    """Live counters of one route.
+
+    ``received`` counts messages enqueued for the route; of those not yet
+    settled (``in_flight``), ``in_progress`` are held by a worker and the rest
+    are ``queued``.  ``regenerated`` counts messages a resumed run ran again
+    only to rebuild outputs its parent lost (they settled in the parent and
+    are not recorded again).
+    """
 
     received: int = 0
     processed: int = 0
@@ -104,18 +111,31 @@ class RouteProgress:
     filtered: int = 0
     cancelled: int = 0
     emitted: int = 0
+    in_progress: int = 0
+    regenerated: int = 0
 
     @property
     def settled(self) -> int:
-        return self.processed + self.failed + self.filtered + self.cancelled
+        return self.processed + self.failed + self.filtered + self.cancelled + self.regenerated
 
     @property
     def in_flight(self) -> int:
         return self.received - self.settled
 
+    @property
+    def queued(self) -> int:
+        return self.received - self.settled - self.in_progress
+
     def copy(self) -> RouteProgress:
         return RouteProgress(
-            self.received, self.processed, self.failed, self.filtered, self.cancelled, self.emitted
+            self.received,
+            self.processed,
+            self.failed,
+            self.filtered,
+            self.cancelled,
+            self.emitted,
+            self.in_progress,
+            self.regenerated,
         )
 
     def as_dict(self) -> dict[str, int]:
@@ -126,7 +146,10 @@ class RouteProgress:
             "filtered": self.filtered,
             "cancelled": self.cancelled,
             "in_flight": self.in_flight,
+            "queued": self.queued,
+            "in_progress": self.in_progress,
             "emitted": self.emitted,
+            "regenerated": self.regenerated,
         }
 
 
@@ -146,6 +169,8 @@ class ProgressSnapshot:
             total.filtered += p.filtered
             total.cancelled += p.cancelled
             total.emitted += p.emitted
+            total.in_progress += p.in_progress
+            total.regenerated += p.regenerated
         return total
 
 

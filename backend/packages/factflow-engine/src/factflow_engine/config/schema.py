@@ -23,6 +23,8 @@ from pydantic import (
 from factflow_engine.errors import FieldPath
 
 __all__ = [
+    "DEFAULT_QUEUE_DEPTH",
+    "MAX_QUEUE_DEPTH",
     "PARAM_TYPES",
     "AdapterSpec",
     "ComponentSpec",
@@ -40,6 +42,10 @@ PARAM_TYPES: tuple[str, ...] = ("string", "integer", "number", "boolean", "path"
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,199}$"
 ROUTE_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 PARAM_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+#: Messages a route's queue holds before its producers wait (per route: ``queue_depth``).
+DEFAULT_QUEUE_DEPTH = 1000
+MAX_QUEUE_DEPTH = 1_000_000
 
 
 class _Strict(BaseModel):
@@ -77,6 +83,9 @@ class PipelineSettings(_Strict):
     max_retries: int = Field(default=2, ge=0, le=100)
     retry_backoff: float = Field(default=0.05, ge=0)
     retry_backoff_max: float = Field(default=2.0, ge=0)
+    # Bounded queues: a full queue makes its producer (adapter or upstream
+    # route) wait, so memory stays flat whatever the source's length.
+    queue_depth: int = Field(default=DEFAULT_QUEUE_DEPTH, ge=1, le=MAX_QUEUE_DEPTH)
 
 
 class ComponentSpec(_Strict):
@@ -103,6 +112,7 @@ class RouteDefinition(_Strict):
     to: list[str] = Field(default_factory=list)
     concurrency: int = Field(default=4, ge=1, le=256)
     max_retries: int | None = Field(default=None, ge=0, le=100)
+    queue_depth: int | None = Field(default=None, ge=1, le=MAX_QUEUE_DEPTH)
 
     @field_validator("to", mode="before")
     @classmethod

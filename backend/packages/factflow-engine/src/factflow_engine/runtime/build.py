@@ -62,12 +62,14 @@ def build_routes(
     """
     config = pipeline.config
     default_retries = config.settings.max_retries
+    default_depth = config.settings.queue_depth
     built: dict[str, RouteRuntime] = {}
     for name in config.topological_order():
         route = config.routes[name]
+        depth = route.queue_depth if route.queue_depth is not None else default_depth
         runtime = RouteRuntime(
             name=name,
-            queue=queues.open(execution_id, queue_names[name]),
+            queue=queues.open(execution_id, queue_names[name], maxsize=depth),
             processors=[registry.create_processor(p.type, p.with_) for p in route.processors],
             concurrency=route.concurrency,
             max_retries=route.max_retries if route.max_retries is not None else default_retries,

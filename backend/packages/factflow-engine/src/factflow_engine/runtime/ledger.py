@@ -1,9 +1,10 @@
 """Completion accounting: counters per route, drain detection by counting, never polling.
 
-``outstanding`` goes up once per enqueued message and per running adapter,
-and down when a message settles (after its children were enqueued) or an
-adapter is exhausted.  A route is *drained* when nothing can reach it any
-more (its adapter is exhausted and every upstream route has drained) and it
+``outstanding`` goes up once per enqueued message and per running feeder (a
+source adapter, or the feeder of a replay's or resume's initial messages),
+and down when a message settles (after its children were enqueued) or a
+feeder is exhausted.  A route is *drained* when nothing can reach it any
+more (its feeders are exhausted and every upstream route has drained) and it
 holds no unsettled message; drains cascade downstream in topological order.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 from factflow_protocols import (
     Adapter,
@@ -42,7 +44,7 @@ class RouteRuntime:
     adapter_type: str | None = None
     downstream: list[RouteRuntime] = field(default_factory=list)
     progress: RouteProgress = field(default_factory=RouteProgress)
-    open_sources: int = 0  # running adapter + undrained upstream routes
+    open_sources: int = 0  # running feeders + undrained upstream routes
     started: bool = False
     drained: bool = False
 
@@ -68,14 +70,19 @@ class RunLedger:
 
     # --- inputs -------------------------------------------------------------
 
-    def wire_sources(self, adapters_running: bool) -> None:
-        """Count each route's sources: its adapter (when adapters run) and its feeders."""
+    def wire_sources(self, seeded: Sequence[RouteRuntime] = ()) -> None:
+        """Count each route's sources: its adapter, the initial-message feeder for
+        ``seeded`` routes, and every upstream route."""
         for route in self.order:
-            if adapters_running and route.adapter is not None:
+            if route.adapter is not None:
                 route.open_sources += 1
                 self.outstanding += 1
             for target in route.downstream:
                 target.open_sources += 1
+        if seeded:
+            self.outstanding += 1
+            for route in seeded:
+                route.open_sources += 1
 
     def adapter_started(self, route: RouteRuntime) -> None:
         self._mark_started(route)
@@ -83,6 +90,13 @@ class RunLedger:
     def adapter_exhausted(self, route: RouteRuntime) -> None:
         route.open_sources -= 1
         self._check_drained(route)
+        self._release_one()
+
+    def seed_exhausted(self, seeded: Sequence[RouteRuntime]) -> None:
+        """The initial-message feeder has enqueued everything it had."""
+        for route in seeded:
+            route.open_sources -= 1
+            self._check_drained(route)
         self._release_one()
 
     def admit(self, route: RouteRuntime) -> None:
@@ -93,8 +107,19 @@ class RunLedger:
             self._mark_started(route)
         self._pump.changed()
 
-    def settle(self, route: RouteRuntime, status: LineageStatus, emitted: int = 0) -> None:
-        """A message at ``route`` reached its final status (its children already admitted)."""
+    def settle(
+        self,
+        route: RouteRuntime,
+        status: LineageStatus | Literal["regenerated"],
+        emitted: int = 0,
+        *,
+        taken: bool = True,
+    ) -> None:
+        """A message at ``route`` reached its final status (its children already admitted).
+
+        ``taken``: a worker held it (it counted as in progress); False for a
+        message the stop sequence took from the queue or a feeder.
+        """
         progress = route.progress
         if status == "processed":
             progress.processed += 1
@@ -102,8 +127,12 @@ class RunLedger:
             progress.filtered += 1
         elif status == "failed":
             progress.failed += 1
+        elif status == "regenerated":
+            progress.regenerated += 1
         else:
             progress.cancelled += 1
+        if taken:
+            progress.in_progress -= 1
         progress.emitted += emitted
         self._pump.changed()
         self._check_drained(route)

@@ -5,7 +5,8 @@ Lifecycle: ``start()`` builds the components and starts, per route,
 returns at once.  The run stops for the first of: drained (``completed``), a
 final message failure under ``on_message_error: fail``, an adapter error or
 the timeout (``failed``), or ``cancel()`` (``cancelled``).  The stop sequence
-then stops adapters, lets in-flight processors finish within ``cancel_grace``,
+then stops the feeders and the workers waiting for a message or for room in a
+full queue, lets in-flight processors finish within ``cancel_grace``,
 interrupts the rest, records every unfinished message ``cancelled``, flushes
 lineage, releases the queues and calls ``callback.on_finished`` exactly once,
 after every task has stopped.
@@ -21,6 +22,7 @@ from types import MappingProxyType
 
 from factflow_protocols import (
     ExecutionStorage,
+    LineageEntry,
     LineageSink,
     Message,
     OrchestratorCallback,
@@ -33,11 +35,19 @@ from factflow_protocols import (
 from factflow_engine.config.resolver import ResolvedPipeline
 from factflow_engine.registry import Registry
 from factflow_engine.runtime.build import build_routes, check_inputs
-from factflow_engine.runtime.feeder import AdapterFeeder
+from factflow_engine.runtime.continuation import REGENERATE_HEADER, ResumePlan
+from factflow_engine.runtime.feeder import AdapterFeeder, SeedFeeder
 from factflow_engine.runtime.ledger import RouteRuntime, RunLedger
 from factflow_engine.runtime.pump import CallbackPump
 from factflow_engine.runtime.stop import StopSignal
-from factflow_engine.runtime.worker import IDLE, SETTLING, RouteWorker, WorkerEnv, cancelled_entry
+from factflow_engine.runtime.worker import (
+    EMITTING,
+    IDLE,
+    SETTLING,
+    RouteWorker,
+    WorkerEnv,
+    cancelled_entry,
+)
 
 __all__ = ["PipelineOrchestrator"]
 
@@ -51,7 +61,8 @@ class PipelineOrchestrator:
     snapshot - and the global route directory is never consulted.  With
     ``initial_messages`` (replay) adapters do not run: those messages, with
     their ids, origins and parents kept, are enqueued at their routes and the
-    run drains when they and their descendants have settled.
+    run drains when they and their descendants have settled.  With ``resume``
+    the run finishes an earlier one as its ``ResumePlan`` says.
     """
 
     def __init__(
@@ -68,8 +79,13 @@ class PipelineOrchestrator:
         cancel_grace: float = 5.0,
         progress_interval: float = 0.25,
         initial_messages: Sequence[Message] | None = None,
+        resume: ResumePlan | None = None,
         logger: logging.Logger | None = None,
     ) -> None:
+        if initial_messages is not None and resume is not None:
+            raise ValueError("pass initial_messages (replay) or resume, not both")
+        if resume is not None:
+            initial_messages = [*resume.messages, *map(_regenerating, resume.regenerate)]
         check_inputs(pipeline, queue_names, initial_messages)
         self.execution_id = execution_id
         self.pipeline = pipeline
@@ -80,6 +96,7 @@ class PipelineOrchestrator:
         self._registry = registry
         self._cancel_grace = max(0.0, cancel_grace)
         self._initial = list(initial_messages) if initial_messages is not None else None
+        self._resume = resume
         self._logger = logger or _default_logger
         self._stop = StopSignal()
         self._pump = CallbackPump(callback, self.progress, progress_interval, self._logger)
@@ -87,6 +104,7 @@ class PipelineOrchestrator:
         self._ledger: RunLedger | None = None
         self._workers: list[RouteWorker] = []
         self._feeders: list[AdapterFeeder] = []
+        self._seeder: SeedFeeder | None = None
         self._supervisor: asyncio.Task[None] | None = None
         self._outcome: RunOutcome | None = None
         self._finished = asyncio.Event()
@@ -108,23 +126,22 @@ class PipelineOrchestrator:
 
         Raises (before any task starts) ``ConfigValidationError`` when a
         component cannot be built, and ``RuntimeError`` when called twice.
-        A failure after the tasks started (a queue refusing a replay message)
-        ends the run as ``failed`` instead, reported like any other outcome.
+        A failure after the tasks started (a queue refusing a message) ends the
+        run as ``failed`` instead, reported like any other outcome.
         """
         if self._ledger is not None:
             raise RuntimeError(f"orchestrator of execution {self.execution_id} already started")
-        replay = self._initial is not None
+        resume = self._resume
         self._routes = build_routes(
             self.execution_id,
             self.pipeline,
             queue_names=self._queue_names,
             queues=self._queues,
             registry=self._registry,
-            with_adapters=not replay,
+            with_adapters=self._initial is None or (resume is not None and resume.run_adapters),
             logger=self._logger,
         )
         ledger = self._ledger = RunLedger(self._routes, self._pump, self._stop)
-        ledger.wire_sources(adapters_running=not replay)
         settings = self.pipeline.config.settings
         env = WorkerEnv(
             execution_id=self.execution_id,
@@ -137,7 +154,12 @@ class PipelineOrchestrator:
             fail_fast=settings.on_message_error == "fail",
             retry_backoff=settings.retry_backoff,
             retry_backoff_max=settings.retry_backoff_max,
+            known=resume.known if resume is not None else None,
         )
+        if self._initial:
+            by_name = {route.name: route for route in self._routes}
+            self._seeder = SeedFeeder(env, self._initial, by_name)
+        ledger.wire_sources(self._seeder.seeded if self._seeder is not None else ())
         tag = f"factflow:{self.execution_id[:13]}"
         self._pump.start(f"{tag}:callbacks")
         self._supervisor = asyncio.create_task(self._supervise(), name=f"{tag}:supervisor")
@@ -148,32 +170,21 @@ class PipelineOrchestrator:
             self._stop.request_stop("failed", f"could not start: {type(exc).__name__}: {exc}")
 
     async def _launch(self, env: WorkerEnv, ledger: RunLedger, tag: str) -> None:
-        by_name = {route.name: route for route in self._routes}
-        for original in self._initial or ():
-            route = by_name[original.route]
-            ledger.admit(route)
-            await route.queue.put(
-                Message(
-                    original.id,
-                    self.execution_id,
-                    original.route,
-                    original.payload,
-                    original.origin_id,
-                    original.parent_id,
-                    0,
-                    dict(original.headers),
-                )
-            )
+        resume = self._resume
+        namespace = resume.namespace if resume is not None else self.execution_id
         for route in self._routes:
             for index in range(route.concurrency):
                 worker = RouteWorker(env, route)
                 worker.task = asyncio.create_task(worker.run(), name=f"{tag}:{route.name}:{index}")
                 self._workers.append(worker)
             if route.adapter is not None:
-                feeder = AdapterFeeder(env, route)
+                feeder = AdapterFeeder(env, route, namespace, env.known)
                 ledger.adapter_started(route)
                 feeder.task = asyncio.create_task(feeder.run(), name=f"{tag}:{route.name}:adapter")
                 self._feeders.append(feeder)
+        seeder = self._seeder
+        if seeder is not None:
+            seeder.task = asyncio.create_task(seeder.run(), name=f"{tag}:seed")
         ledger.check_all()
 
     def cancel(self, reason: str | None = None) -> None:
@@ -221,13 +232,19 @@ class PipelineOrchestrator:
         except TimeoutError:
             self._stop.request_stop("failed", f"timed out after {timeout:g} s")
 
+    def _feeder_tasks(self) -> list[asyncio.Task[None] | None]:
+        seed = [self._seeder.task] if self._seeder is not None else []
+        return [f.task for f in self._feeders] + seed
+
     async def _shutdown(self) -> None:
-        for feeder in self._feeders:
-            if feeder.task is not None:
-                feeder.task.cancel()
-        await self._gather([f.task for f in self._feeders])
+        feeders = self._feeder_tasks()
+        for task in feeders:
+            if task is not None:
+                task.cancel()
+        await self._gather(feeders)
         for worker in self._workers:
-            if worker.phase == IDLE and worker.task is not None:
+            # Waiting for a message or for room downstream: nothing to finish.
+            if worker.phase in (IDLE, EMITTING) and worker.task is not None:
                 worker.task.cancel()
         busy = [w.task for w in self._workers if w.task is not None and not w.task.done()]
         if busy:
@@ -239,7 +256,7 @@ class PipelineOrchestrator:
         await self._record_unfinished()
 
     async def _cancel_everything(self) -> None:
-        tasks = [f.task for f in self._feeders] + [w.task for w in self._workers]
+        tasks = self._feeder_tasks() + [w.task for w in self._workers]
         for task in tasks:
             if task is not None:
                 task.cancel()
@@ -255,26 +272,45 @@ class PipelineOrchestrator:
         if ledger is None:
             return
         reason = self._stop_reason()
-        unfinished: list[tuple[RouteRuntime, Message, datetime | None]] = []
+        unfinished: list[tuple[RouteRuntime, Message, datetime | None, bool]] = []
         for worker in self._workers:
-            if worker.current is not None:
-                unfinished.append((worker.route, worker.current, worker.started_at))
-                worker.current = None
-        for feeder in self._feeders:
-            unfinished.extend((feeder.route, message, None) for message in feeder.unqueued)
+            stranded, worker.stranded = worker.stranded, None
+            if stranded is not None:
+                # Processed, stopped while enqueueing its children: it settles as
+                # processed; the children not enqueued are what did not finish.
+                if stranded.entry is not None:
+                    await self._record(stranded.entry)
+                    ledger.settle(worker.route, stranded.entry.status, stranded.emitted)
+                else:
+                    ledger.settle(worker.route, "regenerated", stranded.emitted)
+                unfinished.extend((route, child, None, False) for route, child in stranded.children)
+            elif worker.current is not None:
+                unfinished.append((worker.route, worker.current, worker.started_at, True))
+            worker.current = None
+        untaken = [(f.route, m) for f in self._feeders for m in f.unqueued]
+        if self._seeder is not None:
+            untaken.extend(self._seeder.unqueued)
         for route in self._routes:
-            unfinished.extend((route, message, None) for message in await route.queue.drain())
-        for route, message, started_at in unfinished:
-            entry = cancelled_entry(self.execution_id, message, route.name, started_at, reason)
-            try:
-                await self._lineage.record(entry)
-            except Exception:
-                self._logger.exception(
-                    "execution %s: cannot record cancelled message %s",
-                    self.execution_id,
-                    message.id,
-                )
-            ledger.settle(route, "cancelled")
+            untaken.extend((route, message) for message in await route.queue.drain())
+        unfinished.extend((route, message, None, False) for route, message in untaken)
+        for route, message, started_at, taken in unfinished:
+            # A regenerating message settled in an earlier run: the next resume
+            # finds its lost outputs again, so it is not recorded here.
+            if not (message.headers and REGENERATE_HEADER in message.headers):
+                entry = cancelled_entry(self.execution_id, message, route.name, started_at, reason)
+                await self._record(entry)
+            ledger.settle(route, "cancelled", taken=taken)
+
+    async def _record(self, entry: LineageEntry) -> None:
+        try:
+            await self._lineage.record(entry)
+        except Exception:
+            self._logger.exception(
+                "execution %s: cannot record message %s at route %r",
+                self.execution_id,
+                entry.message_id,
+                entry.route,
+            )
 
     def _stop_reason(self) -> str:
         status, error = self._stop.status, self._stop.error
@@ -300,3 +336,17 @@ class PipelineOrchestrator:
         await self._pump.call("on_progress", outcome.progress)
         await self._pump.call("on_finished", outcome)
         self._finished.set()
+
+
+def _regenerating(message: Message) -> Message:
+    """``message`` marked to run again only to rebuild its outputs (not recorded)."""
+    return Message(
+        message.id,
+        message.execution_id,
+        message.route,
+        message.payload,
+        message.origin_id,
+        message.parent_id,
+        0,
+        {**message.headers, REGENERATE_HEADER: "1"},
+    )

@@ -4,19 +4,26 @@ The hot path: no task per message, no validation, no serialisation.  A
 worker is always in one phase, which is what the stop sequence reads to
 decide what may be interrupted: ``IDLE`` (no message in hand - cancel at
 will), ``PROCESSING`` (chain or retry backoff - may be cancelled after the
-grace period) and ``SETTLING`` (enqueueing children and recording lineage -
-never interrupted, so no message is half-settled).
+grace period), ``EMITTING`` (enqueueing children; waits only while a
+downstream queue is full - interrupted at once by a stop, the children not
+yet enqueued are then recorded ``cancelled`` at their routes) and
+``SETTLING`` (recording lineage - never interrupted, so no message is
+half-settled).
+
+A message carrying ``REGENERATE_HEADER`` (a resume rebuilding outputs its
+parent run lost) runs its chain again, sends on only the outputs whose ids
+are not ``known``, and is not recorded: it settled in the earlier run.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from factflow_foundation import new_id, utcnow
+from factflow_foundation import utcnow
 from factflow_protocols import (
     ExecutionStorage,
     LineageEntry,
@@ -27,22 +34,26 @@ from factflow_protocols import (
 )
 
 from factflow_engine.runtime.context import RunContext
+from factflow_engine.runtime.continuation import REGENERATE_HEADER, child_message_id
 from factflow_engine.runtime.ledger import RouteRuntime, RunLedger
 from factflow_engine.runtime.pump import CallbackPump
 from factflow_engine.runtime.stop import StopSignal
 
 __all__ = [
+    "EMITTING",
     "IDLE",
     "PROCESSING",
     "SETTLING",
     "RouteWorker",
+    "Stranded",
     "WorkerEnv",
     "cancelled_entry",
 ]
 
 IDLE = 0
 PROCESSING = 1
-SETTLING = 2
+EMITTING = 2
+SETTLING = 3
 
 # A worker yields to the event loop after this many messages in a row, so a
 # queue that never runs dry cannot starve the supervisor, adapters or pump.
@@ -63,12 +74,27 @@ class WorkerEnv:
     fail_fast: bool
     retry_backoff: float
     retry_backoff_max: float
+    known: Callable[[str], bool] | None = None  # resume: ids never to create again
+
+
+@dataclass(slots=True, frozen=True)
+class Stranded:
+    """What a worker stopped while enqueueing children still has to settle.
+
+    ``entry`` is the processed message's own lineage entry (its processing
+    finished); ``children`` are those not enqueued, already admitted at their
+    routes, to be recorded ``cancelled`` there.
+    """
+
+    entry: LineageEntry | None
+    emitted: int
+    children: list[tuple[RouteRuntime, Message]]
 
 
 class RouteWorker:
     """One of a route's ``concurrency`` workers."""
 
-    __slots__ = ("ctx", "current", "env", "phase", "route", "started_at", "task")
+    __slots__ = ("ctx", "current", "env", "phase", "route", "started_at", "stranded", "task")
 
     def __init__(self, env: WorkerEnv, route: RouteRuntime) -> None:
         self.env = env
@@ -76,6 +102,7 @@ class RouteWorker:
         self.phase = IDLE
         self.current: Message | None = None
         self.started_at: datetime | None = None
+        self.stranded: Stranded | None = None
         self.task: asyncio.Task[None] | None = None
         self.ctx = RunContext(env.execution_id, route.name, env.params, env.storage, route.logger)
 
@@ -93,10 +120,12 @@ class RouteWorker:
         queue = self.route.queue
         control = self.env.control
         in_a_row = 0
+        progress = self.route.progress
         while not control.is_set():
             self.phase = IDLE
             message = await queue.get()
             self.current = message
+            progress.in_progress += 1
             if control.is_set():
                 self.started_at = None  # taken after the stop: never started
                 return
@@ -183,23 +212,10 @@ class RouteWorker:
     ) -> None:
         env = self.env
         route = self.route
-        emitted = 0
-        if status == "processed":
-            for payload in outputs:
-                for target in route.downstream:
-                    child = Message(
-                        new_id(),
-                        env.execution_id,
-                        target.name,
-                        payload,
-                        message.origin_id,
-                        message.id,
-                    )
-                    env.ledger.admit(target)
-                    await target.queue.put(child)
-                    emitted += 1
-        await env.lineage.record(
-            LineageEntry(
+        regenerate = bool(message.headers) and REGENERATE_HEADER in message.headers
+        entry = None
+        if not regenerate or status == "failed":
+            entry = LineageEntry(
                 env.execution_id,
                 message.id,
                 message.parent_id,
@@ -209,11 +225,28 @@ class RouteWorker:
                 attempts,
                 self.started_at,
                 utcnow(),
-                error,
+                error if not regenerate else f"could not regenerate its outputs: {error}",
                 message.payload,
                 len(outputs) if status == "processed" else 0,
             )
-        )
+        emitted = 0
+        if status == "processed" and route.downstream:
+            children = self._children(message, outputs)
+            self.phase = EMITTING
+            try:
+                for target, child in children:
+                    env.ledger.admit(target)
+                    await target.queue.put(child)
+                    emitted += 1
+            except asyncio.CancelledError:
+                rest = children[emitted:]
+                for target, _child in rest[1:]:
+                    env.ledger.admit(target)  # the first was admitted before its put
+                self.stranded = Stranded(entry, emitted, rest)
+                raise
+            self.phase = SETTLING
+        if entry is not None:
+            await env.lineage.record(entry)
         if status == "failed":
             env.pump.post(
                 "on_message_failed",
@@ -232,7 +265,41 @@ class RouteWorker:
                     f"message {message.id} failed at route {route.name!r} after {attempts}"
                     f" attempt{'s' if attempts != 1 else ''}: {error}",
                 )
-        env.ledger.settle(route, status, emitted)
+        if regenerate and status in ("processed", "filtered"):
+            env.ledger.settle(route, "regenerated", emitted)
+        else:
+            env.ledger.settle(route, status, emitted)
+
+    def _children(self, message: Message, outputs: list[Any]) -> list[tuple[RouteRuntime, Message]]:
+        """The messages ``outputs`` become, one per output and downstream route, ids derived.
+
+        In a resume, a child whose id is ``known`` (recorded earlier, or queued
+        by the plan) is not made again.
+        """
+        env = self.env
+        known = env.known
+        parent_id = message.id
+        origin_id = message.origin_id
+        children = []
+        for index, payload in enumerate(outputs):
+            for target in self.route.downstream:
+                child_id = child_message_id(parent_id, index, target.name)
+                if known is not None and known(child_id):
+                    continue
+                children.append(
+                    (
+                        target,
+                        Message(
+                            child_id,
+                            env.execution_id,
+                            target.name,
+                            payload,
+                            origin_id,
+                            parent_id,
+                        ),
+                    )
+                )
+        return children
 
 
 def _with_payload(message: Message, payload: Any) -> Message:
