@@ -39,6 +39,7 @@ BENCHMARKS: dict[str, tuple[str, bool, str]] = {
     "concurrency": ("bench.concurrency", False, "500 concurrent runs: RSS, start latency"),
     "cli": ("bench.cli", True, "`factflow execution list` whole-process time"),
     "idle": ("bench.idle", True, "idle server RSS"),
+    "bounded": ("bench.bounded", False, "RSS while 1,000,000 messages run through a slow route"),
 }
 
 Runner = Callable[[Context, PrefectPeer | None], Awaitable[None]]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from factflow_engine import Registry, RouteDirectory
 from factflow_foundation import FactFlowSettings
-from factflow_infra import InMemoryQueueBackend, InProcessEventBus
+from factflow_infra import InProcessEventBus, queue_backend_from_settings
 from factflow_infra.db import Database
 from factflow_infra.storage import LocalFileStorage
 from factflow_lineage import LineageRecorder
@@ -39,7 +39,7 @@ def build_execution_service(
         bus=bus or InProcessEventBus(),
         registry=registry
         or Registry.from_entry_points(allow_import_paths=settings.allow_import_paths),
-        queues=queues or InMemoryQueueBackend(),
+        queues=queues or queue_backend_from_settings(settings),
         storage=storage,
         lineage=LineageRecorder(
             database,

@@ -263,4 +263,5 @@ class Lifecycle:
             await self._listener.stop()
             self._listener = None
         await service.lineage.close()
+        await service.queues.close()
         return interrupted

@@ -36,6 +36,12 @@ class FactFlowSettings(BaseSettings):
     storage_dir: Path | None = Field(
         default=None, description="Root of the local storage backend; default data_dir/storage."
     )
+    queue_url: str | None = Field(
+        default=None,
+        repr=False,
+        description="Queue broker URL (amqp://user:pass@host:5672/vhost for RabbitMQ); "
+        "unset = in-memory queues in this process.",
+    )
     queue_prefix: str = Field(
         default="factflow", description="Prefix of queue names in the default route directory."
     )

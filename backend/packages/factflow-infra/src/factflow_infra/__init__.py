@@ -2,7 +2,7 @@
 
 from factflow_infra.bus import InProcessEventBus, InProcessSubscription
 from factflow_infra.db import Database, upgrade_to_head
-from factflow_infra.queues import InMemoryQueue, InMemoryQueueBackend
+from factflow_infra.queues import InMemoryQueue, InMemoryQueueBackend, queue_backend_from_settings
 from factflow_infra.storage import (
     BusStorageObserver,
     ExecutionStorageService,
@@ -21,6 +21,7 @@ __all__ = [
     "InProcessSubscription",
     "InvalidStorageKeyError",
     "LocalFileStorage",
+    "queue_backend_from_settings",
     "upgrade_to_head",
     "validate_key",
 ]

@@ -12,9 +12,29 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from factflow_protocols import Message
+from factflow_foundation import FactFlowSettings, InvalidInputError
+from factflow_protocols import Message, QueueBackend
 
-__all__ = ["InMemoryQueue", "InMemoryQueueBackend"]
+__all__ = ["InMemoryQueue", "InMemoryQueueBackend", "queue_backend_from_settings"]
+
+
+def queue_backend_from_settings(settings: FactFlowSettings) -> QueueBackend:
+    """In-memory queues, or RabbitMQ when ``queue_url`` is an ``amqp(s)://`` URL (no I/O).
+
+    Raises ``InvalidInputError`` for any other URL, naming the setting.
+    """
+    url = settings.queue_url
+    if not url:
+        return InMemoryQueueBackend()
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    if scheme in ("amqp", "amqps"):
+        from factflow_infra.broker import RabbitMQQueueBackend  # aio-pika only when used
+
+        return RabbitMQQueueBackend(url)
+    raise InvalidInputError(
+        f"FACTFLOW_QUEUE_URL has scheme {scheme or '(none)'!r}; use amqp:// or amqps:// for"
+        " RabbitMQ, or leave it unset for in-memory queues"
+    )
 
 
 class InMemoryQueue:
@@ -79,9 +99,19 @@ class InMemoryQueueBackend:
         for key in [k for k in self._queues if k[0] == execution_id]:
             del self._queues[key]
 
-    async def take_leftovers(self, execution_id: str, names: Sequence[str]) -> list[Message]:
+    async def forget(self, execution_id: str) -> None:
+        """The same as ``release``: nothing in memory outlives the process anyway."""
+        await self.release(execution_id)
+
+    async def leftovers(self, execution_id: str, names: Sequence[str]) -> list[Message]:
         """Always empty: in-memory queues do not outlive the process that filled them."""
         return []
+
+    async def discard_leftovers(self, execution_id: str, names: Sequence[str]) -> None:
+        """Nothing to delete."""
+
+    async def close(self) -> None:
+        """Nothing to close."""
 
     def open_count(self) -> int:
         """How many queues exist (for leak checks)."""

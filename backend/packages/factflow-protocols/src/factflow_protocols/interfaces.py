@@ -96,7 +96,7 @@ class QueueBackend(Protocol):
 
     ``durable`` says whether queues outlive the process: with a broker, what an
     execution left queued when its process died is still there, and
-    ``take_leftovers`` hands it to the run that resumes it.
+    ``leftovers`` hands it to the run that resumes it.
     """
 
     @property
@@ -107,16 +107,25 @@ class QueueBackend(Protocol):
         ...
 
     async def release(self, execution_id: str) -> None:
-        """Forget every queue of an execution (after it finished)."""
+        """Delete every queue of a finished execution (all it held is recorded)."""
 
-    async def take_leftovers(self, execution_id: str, names: Sequence[str]) -> list[Message]:
-        """Remove and return what a dead process left in ``execution_id``'s queues.
+    async def forget(self, execution_id: str) -> None:
+        """Let go of an execution's queues but keep what a durable backend holds
+        (its lineage could not be made durable, so a resume still needs it)."""
 
-        Only a durable backend ever returns messages; the queues are deleted
-        afterwards.  At most about ``maxsize`` plus the prefetch per queue, so
-        the list is as bounded as the run was.
+    async def leftovers(self, execution_id: str, names: Sequence[str]) -> list[Message]:
+        """Read, without removing, what a dead process left in ``execution_id``'s queues.
+
+        Only a durable backend ever returns messages: at most about each queue's
+        depth plus its prefetch, so the list is as bounded as the run was.
         """
         ...
+
+    async def discard_leftovers(self, execution_id: str, names: Sequence[str]) -> None:
+        """Delete ``execution_id``'s queues ``names`` once a resume recorded their content."""
+
+    async def close(self) -> None:
+        """Release connections (at process shutdown)."""
 
 
 # --- storage ----------------------------------------------------------------

@@ -75,6 +75,7 @@ def build_routes(
             max_retries=route.max_retries if route.max_retries is not None else default_retries,
             logger=logger.getChild(name),
         )
+        runtime.acks = runtime.queue.needs_ack
         if with_adapters and route.adapter is not None:
             runtime.adapter = registry.create_adapter(route.adapter.type, route.adapter.with_)
             runtime.adapter_type = route.adapter.type

@@ -75,6 +75,15 @@ class AdapterFeeder:
                 except asyncio.CancelledError:
                     self.unqueued.append(message)
                     raise
+                except Exception as exc:  # the queue refused it: the run cannot go on
+                    self.unqueued.append(message)
+                    route.logger.exception("route %r: cannot enqueue a root message", route.name)
+                    stop.request_stop(
+                        "failed",
+                        f"route {route.name!r}: could not enqueue message {message.id}:"
+                        f" {type(exc).__name__}: {exc}",
+                    )
+                    return
                 in_a_row += 1
                 if in_a_row >= FAIRNESS_BATCH:
                     in_a_row = 0

@@ -45,6 +45,7 @@ class RouteRuntime:
     downstream: list[RouteRuntime] = field(default_factory=list)
     progress: RouteProgress = field(default_factory=RouteProgress)
     open_sources: int = 0  # running feeders + undrained upstream routes
+    acks: bool = False  # the queue needs taken messages acknowledged (a broker)
     started: bool = False
     drained: bool = False
 

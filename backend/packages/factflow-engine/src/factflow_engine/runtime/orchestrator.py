@@ -34,6 +34,7 @@ from factflow_protocols import (
 
 from factflow_engine.config.resolver import ResolvedPipeline
 from factflow_engine.registry import Registry
+from factflow_engine.runtime.acks import AckGate
 from factflow_engine.runtime.build import build_routes, check_inputs
 from factflow_engine.runtime.continuation import REGENERATE_HEADER, ResumePlan
 from factflow_engine.runtime.feeder import AdapterFeeder, SeedFeeder
@@ -100,6 +101,7 @@ class PipelineOrchestrator:
         self._logger = logger or _default_logger
         self._stop = StopSignal()
         self._pump = CallbackPump(callback, self.progress, progress_interval, self._logger)
+        self._acks = AckGate(lineage, self._logger)
         self._routes: list[RouteRuntime] = []
         self._ledger: RunLedger | None = None
         self._workers: list[RouteWorker] = []
@@ -151,6 +153,7 @@ class PipelineOrchestrator:
             ledger=ledger,
             pump=self._pump,
             control=self._stop,
+            acks=self._acks,
             fail_fast=settings.on_message_error == "fail",
             retry_backoff=settings.retry_backoff,
             retry_backoff_max=settings.retry_backoff_max,
@@ -321,14 +324,21 @@ class PipelineOrchestrator:
     async def _finish(self) -> None:
         status = self._stop.status or "failed"
         error = self._stop.error
+        durable = True
         try:
             await self._lineage.flush()
         except Exception as exc:
+            durable = False
             self._logger.exception("execution %s: lineage flush failed", self.execution_id)
             if status == "completed":
                 status, error = "failed", f"lineage flush failed: {type(exc).__name__}: {exc}"
+        if durable:
+            await self._acks.close()
         try:
-            await self._queues.release(self.execution_id)
+            if durable:
+                await self._queues.release(self.execution_id)
+            else:  # a durable broker keeps what lineage could not record, for a resume
+                await self._queues.forget(self.execution_id)
         except Exception:
             self._logger.exception("execution %s: releasing queues failed", self.execution_id)
         await self._pump.close()

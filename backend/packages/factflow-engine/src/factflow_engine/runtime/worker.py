@@ -33,6 +33,7 @@ from factflow_protocols import (
     MessageFailure,
 )
 
+from factflow_engine.runtime.acks import AckGate
 from factflow_engine.runtime.context import RunContext
 from factflow_engine.runtime.continuation import REGENERATE_HEADER, child_message_id
 from factflow_engine.runtime.ledger import RouteRuntime, RunLedger
@@ -74,6 +75,7 @@ class WorkerEnv:
     fail_fast: bool
     retry_backoff: float
     retry_backoff_max: float
+    acks: AckGate
     known: Callable[[str], bool] | None = None  # resume: ids never to create again
 
 
@@ -238,7 +240,9 @@ class RouteWorker:
                     env.ledger.admit(target)
                     await target.queue.put(child)
                     emitted += 1
-            except asyncio.CancelledError:
+            except BaseException:
+                # Stopped, or the queue failed: the message was processed; the
+                # children not enqueued are recorded ``cancelled`` by the stop.
                 rest = children[emitted:]
                 for target, _child in rest[1:]:
                     env.ledger.admit(target)  # the first was admitted before its put
@@ -269,6 +273,8 @@ class RouteWorker:
             env.ledger.settle(route, "regenerated", emitted)
         else:
             env.ledger.settle(route, status, emitted)
+        if route.acks:
+            env.acks.add(route.queue, message)
 
     def _children(self, message: Message, outputs: list[Any]) -> list[tuple[RouteRuntime, Message]]:
         """The messages ``outputs`` become, one per output and downstream route, ids derived.

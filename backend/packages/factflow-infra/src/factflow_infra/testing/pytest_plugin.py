@@ -1,8 +1,9 @@
-"""pytest fixtures: ``db`` (SQLite and PostgreSQL), ``settings`` and friends."""
+"""pytest fixtures: ``db`` (SQLite and PostgreSQL), ``settings``, ``rabbitmq_url`` and friends."""
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
@@ -21,6 +22,8 @@ from factflow_infra.testing.databases import (
 )
 
 DIALECTS = ("sqlite", "postgresql")
+TEST_RABBITMQ_URL_ENV = "FACTFLOW_TEST_RABBITMQ_URL"
+DEFAULT_RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/"
 
 
 def _in_ci() -> bool:
@@ -36,6 +39,33 @@ def postgres_server() -> PostgresServer:
             pytest.fail(f"CI=true but PostgreSQL is unusable: {reason}", pytrace=False)
         pytest.skip(reason)
     return server
+
+
+async def _probe_rabbitmq(url: str) -> str | None:
+    import aio_pika
+
+    try:
+        connection = await aio_pika.connect(url, timeout=5)
+    except Exception as exc:
+        return f"RabbitMQ is unusable at {url.rsplit('@', 1)[-1]}: {exc!r}"
+    await connection.close()
+    return None
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_url() -> str:
+    """The RabbitMQ tests use (``FACTFLOW_TEST_RABBITMQ_URL``, default guest on
+    127.0.0.1:5672); skips (fails under CI=true) when it does not answer.  Tests
+    make their queues unique (execution ids) and delete them."""
+    url = os.environ.get(TEST_RABBITMQ_URL_ENV, DEFAULT_RABBITMQ_URL)
+    # Its own thread and loop: the fixture may be requested from inside a running loop.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        reason = pool.submit(asyncio.run, _probe_rabbitmq(url)).result()
+    if reason is not None:
+        if _in_ci():
+            pytest.fail(f"CI=true but {reason}", pytrace=False)
+        pytest.skip(reason)
+    return url
 
 
 @pytest.fixture(scope="session")
