@@ -270,6 +270,9 @@ async def test_select_for_replay_modes(db: Database, make_execution: Any, make_e
         assert tree.names(await select_for_replay(conn, eid, mode="failed")) == ["a2x"]
         assert await select_for_replay(conn, eid, mode="failed", route="extract") == []
         assert tree.names(await select_for_replay(conn, eid, mode="all")) == ["r", "s"]
+        assert tree.names(await select_for_replay(conn, eid, mode="cancelled")) == ["s"]
+        assert tree.names(await select_for_replay(conn, eid, mode="unfinished")) == ["a2x", "s"]
+        assert await select_for_replay(conn, eid, mode="cancelled", route="write") == []
         ids = [tree.ids["b1"], tree.ids["a"], tree.ids["b1"]]
         assert tree.names(await select_for_replay(conn, eid, mode="ids", message_ids=ids)) == [
             "a",

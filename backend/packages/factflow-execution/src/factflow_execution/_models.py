@@ -39,7 +39,7 @@ ALL_STATUSES: frozenset[str] = frozenset(
 TERMINAL_STATUSES: frozenset[str] = frozenset({"completed", "failed", "cancelled", "interrupted"})
 ACTIVE_STATUSES: frozenset[str] = frozenset({"pending", "running"})
 
-ReplayMode: TypeAlias = Literal["failed", "all", "ids"]
+ReplayMode: TypeAlias = Literal["failed", "cancelled", "unfinished", "all", "ids"]
 
 
 class ConfigSourceType(StrEnum):
@@ -48,6 +48,7 @@ class ConfigSourceType(StrEnum):
     CLI = "cli"
     API = "api"
     REPLAY = "replay"
+    RESUME = "resume"
     DEMO = "demo"
     SCHEDULE = "schedule"
 
@@ -80,15 +81,19 @@ class PipelineConfig(_Model):
 class ReplaySource(_Model):
     """Which messages of which execution a replay re-injects.
 
-    ``mode="failed"`` (default) takes the messages that failed; ``"all"`` the
-    root messages (those that entered the pipeline, at their source routes);
-    ``"ids"`` exactly ``message_ids``.  ``route`` narrows any mode to one route.
+    ``mode="failed"`` (default) takes the messages that failed;
+    ``"cancelled"`` those a stop left unfinished (recorded ``cancelled``);
+    ``"unfinished"`` both; ``"all"`` the root messages (those that entered the
+    pipeline, at their source routes); ``"ids"`` exactly ``message_ids``.
+    ``route`` narrows any mode to one route.  (What a crash lost was never
+    recorded, so no replay can name it: resume the run instead.)
     """
 
     parent_execution_id: str = Field(description="The execution whose messages are replayed.")
     mode: ReplayMode = Field(
         default="failed",
-        description="'failed': the failed messages; 'all': the root messages; 'ids': message_ids.",
+        description="'failed': the failed messages; 'cancelled': those a stop left unfinished;"
+        " 'unfinished': failed and cancelled; 'all': the root messages; 'ids': message_ids.",
     )
     message_ids: list[str] = Field(
         default_factory=list, description="The messages to replay (mode 'ids' only)."

@@ -47,12 +47,14 @@ async def select_replay_records(
     )
     if not records:
         where = f" at route {selection.route!r}" if selection.route else ""
-        raise NothingToReplayError(
-            f"execution {parent.id} has no {selection.mode} messages{where} to replay; "
-            "choose mode 'all' or name message ids"
-            if selection.mode == "failed"
-            else f"execution {parent.id} has no messages{where} to replay"
-        )
+        if selection.mode in ("failed", "cancelled", "unfinished"):
+            hint = "choose mode 'all' or name message ids"
+            if parent.status in ("interrupted", "cancelled", "failed"):
+                hint = "resume it to finish what was never recorded, or " + hint
+            raise NothingToReplayError(
+                f"execution {parent.id} has no {selection.mode} messages{where} to replay; {hint}"
+            )
+        raise NothingToReplayError(f"execution {parent.id} has no messages{where} to replay")
     return list(records)
 
 

@@ -37,8 +37,8 @@ __all__ = [
     "select_for_replay",
 ]
 
-ReplayMode: TypeAlias = Literal["failed", "all", "ids"]
-REPLAY_MODES: tuple[ReplayMode, ...] = ("failed", "all", "ids")
+ReplayMode: TypeAlias = Literal["failed", "cancelled", "unfinished", "all", "ids"]
+REPLAY_MODES: tuple[ReplayMode, ...] = ("failed", "cancelled", "unfinished", "all", "ids")
 
 #: Deepest parent/child chain the tree walks follow.
 MAX_DEPTH = 10_000
@@ -188,6 +188,10 @@ async def select_for_replay(
     """The records a replay re-injects, in write order, optionally at one ``route``.
 
     * ``"failed"`` - every record with status ``failed``.
+    * ``"cancelled"`` - every record with status ``cancelled`` (what a stop
+      interrupted: in progress, queued, or not yet enqueued).
+    * ``"unfinished"`` - ``failed`` and ``cancelled``: every recorded message
+      that did not end ``processed`` or ``filtered``.
     * ``"all"`` - every message that *entered* the execution: records with no
       parent, plus records whose parent is not recorded in this execution (in
       a replay, the re-injected messages keep their parent from the source
@@ -210,8 +214,10 @@ async def select_for_replay(
     query = select(_lr).where(_lr.c.execution_id == execution_id)
     if route is not None:
         query = query.where(_lr.c.route == route)
-    if mode == "failed":
-        query = query.where(_lr.c.status == "failed")
+    if mode in ("failed", "cancelled"):
+        query = query.where(_lr.c.status == mode)
+    elif mode == "unfinished":
+        query = query.where(_lr.c.status.in_(("failed", "cancelled")))
     elif mode == "all":
         parent = _lr.alias("parent")
         recorded_parent = exists().where(
