@@ -87,7 +87,7 @@ async def _child(url: str, data_dir: Path, n: int) -> None:
 
 
 async def run(ctx: Context, peer: PrefectPeer | None) -> None:
-    n = ctx.scale(1_000_000, 3_000)
+    n = ctx.scale(1_000_000, 1_000)
     for db in ctx.databases:
         async with throwaway_database(db, ctx.work_dir, ctx.postgres_admin_url) as url:
             worker = await LineWorker.start(

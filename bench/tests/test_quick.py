@@ -2,7 +2,8 @@
 
 It asserts nothing about timings (this machine is shared and noisy); only that
 each benchmark ran without error and the JSON and Markdown files were written.
-SQLite only and without the Prefect side, to stay well under a minute.
+SQLite only and without the Prefect side (about a minute and a half on the shared
+machine; the timeout leaves room for load).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.timeout(110)
+@pytest.mark.timeout(180)
 def test_quick_mode_runs_and_writes_results(tmp_path: Path) -> None:
     out = tmp_path / "results.json"
     completed = subprocess.run(
@@ -35,7 +36,7 @@ def test_quick_mode_runs_and_writes_results(tmp_path: Path) -> None:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=100,
+        timeout=170,
         check=False,
     )
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
