@@ -84,6 +84,8 @@ class Lifecycle:
             self._heartbeat_task = asyncio.create_task(
                 self._heartbeat_loop(), name="factflow-heartbeat"
             )
+        if self._service.settings.scheduler:
+            await self._service.scheduler.start()
         return interrupted
 
     # -- cross-process (PostgreSQL LISTEN/NOTIFY) -----------------------------
@@ -236,6 +238,7 @@ class Lifecycle:
     async def shutdown(self, grace: float | None) -> list[str]:
         service = self._service
         grace = service.settings.shutdown_grace if grace is None else grace
+        await service.scheduler.stop()
         service.manager.stop_accepting()
         still_running = await service.manager.wait_all(grace)
         reason = f"interrupted: the server shut down before it finished (grace {grace:g}s)"

@@ -225,6 +225,9 @@ class PipelineExecution(_Model):
         default_factory=dict, description="Free-form key/value labels given at start."
     )
     last_event_seq: int = Field(default=0, description="The seq of its latest event.")
+    schedule_id: str | None = Field(
+        default=None, description="The schedule that fired this run (source 'schedule')."
+    )
 
     @property
     def terminal(self) -> bool:

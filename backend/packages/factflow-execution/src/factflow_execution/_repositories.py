@@ -166,6 +166,7 @@ class ExecutionFilter:
     since: datetime | None = None
     until: datetime | None = None
     parent_execution_id: str | None = None
+    schedule_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -225,6 +226,7 @@ class PipelineExecutionRepository:
         parent_execution_id: str | None = None,
         labels: Mapping[str, str] | None = None,
         owner: str | None = None,
+        schedule_id: str | None = None,
     ) -> PipelineExecution:
         """Insert a new ``pending`` execution (its status event is the caller's)."""
         now = utcnow()
@@ -243,6 +245,7 @@ class PipelineExecutionRepository:
             "heartbeat_at": now if owner else None,
             "labels": dict(labels or {}),
             "last_event_seq": 0,
+            "schedule_id": schedule_id,
         }
         await self.conn.execute(insert(pipeline_executions).values(row))
         return row_to_execution(row)
@@ -299,6 +302,8 @@ class PipelineExecutionRepository:
             query = query.where(t.c.created_at < filters.until)
         if filters.parent_execution_id is not None:
             query = query.where(t.c.parent_execution_id == filters.parent_execution_id)
+        if filters.schedule_id is not None:
+            query = query.where(t.c.schedule_id == filters.schedule_id)
         if cursor is not None:
             created_at, last_id = decode_cursor(cursor)
             query = query.where(

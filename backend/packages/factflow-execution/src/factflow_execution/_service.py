@@ -70,6 +70,8 @@ from factflow_execution._repositories import (
     PipelineConfigRepository,
     PipelineExecutionRepository,
 )
+from factflow_execution._schedules_loop import Scheduler
+from factflow_execution._schedules_service import ScheduleService
 from factflow_execution._stats import compute_stats
 from factflow_execution._streaming import ExecutionEventStreamer, StorageEventStreamer
 from factflow_execution._transitions import transition
@@ -115,6 +117,8 @@ class ExecutionService:
         self.directory = directory
         self.event_log = EventLog(db, bus, origin=manager.owner_id)
         self.lifecycle = Lifecycle(self)
+        self.schedules = ScheduleService(self)
+        self.scheduler = Scheduler(self.schedules, db)
         self._storage_observer = EventLogStorageObserver(self.event_log)
         self._stop_reasons: dict[str, tuple[str, str]] = {}
         # The row as it became ``running`` here, so finalising need not read it back.
@@ -568,6 +572,7 @@ class ExecutionService:
         since: datetime | None = None,
         until: datetime | None = None,
         parent_execution_id: str | None = None,
+        schedule_id: str | None = None,
         limit: int = 50,
         cursor: str | None = None,
     ) -> ExecutionPage:
@@ -592,6 +597,7 @@ class ExecutionService:
             since=since,
             until=until,
             parent_execution_id=parent_execution_id,
+            schedule_id=schedule_id,
         )
         async with self.db.connect() as conn:
             page = await PipelineExecutionRepository(conn).page(filters, limit=limit, cursor=cursor)

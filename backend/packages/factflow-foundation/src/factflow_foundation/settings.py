@@ -50,6 +50,11 @@ class FactFlowSettings(BaseSettings):
         description="Global route directory overrides: route name -> queue name.",
     )
     max_running_executions: int = Field(default=100, ge=1)
+    scheduler: bool = Field(
+        default=True,
+        description="Run the schedule loop in this process (every server may; each fire "
+        "time still runs once).",
+    )
     heartbeat_interval: float = Field(default=2.0, gt=0, description="Seconds between renewals.")
     heartbeat_timeout: float = Field(
         default=10.0, gt=0, description="A run whose owner stayed silent this long is interrupted."

@@ -9,6 +9,8 @@ from factflow_infra.db.schema import (
     metadata,
     pipeline_configs,
     pipeline_executions,
+    schedule_fires,
+    schedules,
     storage_objects,
 )
 
@@ -24,6 +26,8 @@ __all__ = [
     "normalise_url",
     "pipeline_configs",
     "pipeline_executions",
+    "schedule_fires",
+    "schedules",
     "storage_objects",
     "upgrade_to_head",
 ]

@@ -4,7 +4,9 @@ Tables (DESIGN §3): ``pipeline_configs``, ``pipeline_executions``,
 ``lineage_records``, ``storage_objects`` and ``execution_events``; plus
 ``lineage_records_totals``, per-(execution, route, status) totals of
 ``lineage_records`` kept by the lineage writer in the same transaction as the
-rows, so live stats read a few rows instead of aggregating millions.  Alembic
+rows, so live stats read a few rows instead of aggregating millions; and
+``schedules`` with ``schedule_fires``, one row per fire time claimed (its
+primary key is what makes a fire time run once across servers).  Alembic
 migrations under ``factflow_infra/migrations`` create exactly this; a test
 proves autogenerate finds no difference.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Float,
     ForeignKey,
@@ -36,6 +39,8 @@ __all__ = [
     "metadata",
     "pipeline_configs",
     "pipeline_executions",
+    "schedule_fires",
+    "schedules",
     "storage_objects",
 ]
 
@@ -97,11 +102,15 @@ pipeline_executions = Table(
     Column("heartbeat_at", UTCDateTime, nullable=True),
     Column("labels", JSONType, nullable=False, server_default=text("'{}'")),
     Column("last_event_seq", Integer, nullable=False, server_default=text("0")),
+    # The schedule that fired the run; no foreign key, like config_name: the
+    # link outlives a deleted schedule.
+    Column("schedule_id", String(36), nullable=True),
     # B-tree indexes are walked backwards for ORDER BY created_at DESC, id DESC.
     Index("ix_pipeline_executions_created_at_id", "created_at", "id"),
     Index("ix_pipeline_executions_status_created_at_id", "status", "created_at", "id"),
     Index("ix_pipeline_executions_config_name_created_at_id", "config_name", "created_at", "id"),
     Index("ix_pipeline_executions_parent_execution_id", "parent_execution_id"),
+    Index("ix_pipeline_executions_schedule_id_status", "schedule_id", "status"),
 )
 
 lineage_records = Table(
@@ -192,4 +201,52 @@ execution_events = Table(
     Column("data", JSONType, nullable=False),
     Column("at", UTCDateTime, nullable=False),
     PrimaryKeyConstraint("execution_id", "seq"),
+)
+
+schedules = Table(
+    "schedules",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("config_name", String(200), nullable=False),
+    Column("config_version", Integer, nullable=True),
+    Column("cron", String(200), nullable=True),
+    Column("interval_seconds", Integer, nullable=True),
+    Column("anchor", UTCDateTime, nullable=True),
+    Column("timezone", String(64), nullable=False),
+    Column("params", JSONType, nullable=False),
+    Column("labels", JSONType, nullable=False),
+    Column("paused", Boolean, nullable=False),
+    Column("catchup", String(8), nullable=False),
+    Column("catchup_limit", Integer, nullable=False),
+    Column("misfire_grace_seconds", Integer, nullable=False),
+    Column("max_active_runs", Integer, nullable=True),
+    Column("description", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    # The next fire time not yet claimed: the scheduler's cursor, advanced in the
+    # transaction that claims a fire.  NULL while paused.
+    Column("next_fire_at", UTCDateTime, nullable=True),
+    Column("last_fire_at", UTCDateTime, nullable=True),
+    Index("ix_schedules_next_fire_at", "next_fire_at"),
+)
+
+# One row per fire time a server claimed, written in the claiming transaction
+# (with the execution it created); the primary key forbids a second claim.
+schedule_fires = Table(
+    "schedule_fires",
+    metadata,
+    Column(
+        "schedule_id",
+        String(36),
+        ForeignKey("schedules.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("fire_time", UTCDateTime, nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("execution_id", String(36), nullable=True),
+    Column("reason", Text, nullable=True),
+    Column("claimed_at", UTCDateTime, nullable=False),
+    Column("claimed_by", String(100), nullable=False),
+    PrimaryKeyConstraint("schedule_id", "fire_time"),
 )

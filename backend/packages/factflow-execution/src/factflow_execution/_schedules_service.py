@@ -1,0 +1,305 @@
+"""``ScheduleService``: schedules' operations, and claiming their fire times.
+
+Exactly once across servers: every fire time is claimed in one transaction
+that locks the schedule row, checks its cursor (``next_fire_at``) is still
+where this server saw it, inserts the execution (``pending``, ``source =
+schedule``, linked by ``schedule_id``) with its first status event, records
+the fire (primary key (schedule, fire time)), and advances the cursor.  A
+second server asking for the same fire time waits for that lock and then sees
+the cursor moved on; a server killed before its commit leaves nothing, so the
+next one claims the time.  A run's row is therefore created exactly once per
+fire time; starting it comes after the commit (a server killed in between
+leaves a ``pending`` row that recovery marks ``interrupted``).
+
+Changes (create, pause, resume, delete) wake the scheduler loop of this
+process at once, and of every other server through ``pg_notify`` on
+PostgreSQL, so a new schedule's first fire time is never slept through.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Final
+
+from factflow_foundation import CapacityExceededError, FactFlowError, get_logger, new_id, utcnow
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from factflow_execution._events import EventKind
+from factflow_execution._models import ConfigSourceType
+from factflow_execution._repositories import PipelineExecutionRepository
+from factflow_execution._schedules_errors import ScheduleExistsError
+from factflow_execution._schedules_models import (
+    FireOutcome,
+    Schedule,
+    ScheduleFire,
+    ScheduleSpec,
+)
+from factflow_execution._schedules_repository import ScheduleRepository
+from factflow_execution._schedules_timing import Trigger
+from factflow_execution._transitions import transition
+
+if TYPE_CHECKING:
+    from factflow_execution._service import ExecutionService
+
+__all__ = ["SCHEDULE_CHANNEL", "ScheduleService", "trigger_of"]
+
+_log = get_logger("factflow.execution.schedules")
+
+SCHEDULE_CHANNEL: Final = "factflow_schedules"
+_MAX_NEXT = 100
+
+
+def trigger_of(schedule: ScheduleSpec) -> Trigger:
+    return Trigger(schedule.cron, schedule.timezone, schedule.interval_seconds, schedule.anchor)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What one claim step does: run ``fire_time`` (or nothing), then move the cursor."""
+
+    fire_time: datetime | None
+    next_cursor: datetime
+    dropped: int
+
+
+def plan_step(schedule: Schedule, now: datetime) -> _Plan | None:
+    """The catch-up policy applied to the fire times due at ``now`` (None: none due)."""
+    cursor = schedule.next_fire_at
+    if cursor is None or cursor > now:
+        return None
+    trigger = trigger_of(schedule)
+    limit = schedule.catchup_limit if schedule.catchup == "all" else 1
+    due = trigger.due(cursor, now, limit)
+    if not due.times:  # the cursor sat on a time the trigger no longer yields
+        return _Plan(None, trigger.next_after(now), 0)
+    after_now = trigger.next_after(now)
+    if schedule.catchup == "all":
+        oldest = due.times[0]
+        following = due.times[1] if len(due.times) > 1 else after_now
+        return _Plan(oldest, following, due.total - len(due.times))
+    latest = due.times[-1]
+    if schedule.catchup == "skip" and now - latest > timedelta(
+        seconds=schedule.misfire_grace_seconds
+    ):
+        return _Plan(None, after_now, due.total)
+    return _Plan(latest, after_now, due.total - 1)
+
+
+class ScheduleService:
+    """Create, list, pause, resume and delete schedules; claim due fire times."""
+
+    def __init__(
+        self, service: ExecutionService, *, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        self._service = service
+        self.clock = clock
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_change(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` after any schedule of this process changed (the loop's wake-up)."""
+        self._listeners.append(callback)
+
+    # -- operations -------------------------------------------------------------
+
+    async def create(self, spec: ScheduleSpec) -> Schedule:
+        """Store a schedule; its first fire time is the first one after now.
+
+        The config must exist and the params must resolve against it (checked
+        now, so a typo fails here rather than at 2 a.m.).
+        """
+        svc = self._service
+        await svc._snapshot(spec.config_name, spec.config_version, spec.params)
+        now = self.clock()
+        cursor = None if spec.paused else trigger_of(spec).next_after(now)
+        try:
+            async with svc.db.transaction() as conn:
+                schedule = await ScheduleRepository(conn).add(spec, now=now, next_fire_at=cursor)
+                await self._notify(conn, schedule.id)
+        except IntegrityError:
+            raise ScheduleExistsError(spec.name) from None
+        self._changed()
+        return schedule
+
+    async def get(self, ref: str) -> Schedule:
+        """The schedule with this id or name (``ScheduleNotFoundError``)."""
+        async with self._service.db.connect() as conn:
+            return await ScheduleRepository(conn).get(ref)
+
+    async def list(
+        self, *, config_name: str | None = None, paused: bool | None = None
+    ) -> builtins.list[Schedule]:
+        async with self._service.db.connect() as conn:
+            return await ScheduleRepository(conn).list(config_name=config_name, paused=paused)
+
+    async def pause(self, ref: str) -> Schedule:
+        """Stop firing (idempotent).  Runs already started carry on."""
+        return await self._set_paused(ref, True)
+
+    async def resume(self, ref: str) -> Schedule:
+        """Fire again from the next fire time after now (idempotent).  Time spent
+        paused is not downtime: nothing is caught up for it."""
+        return await self._set_paused(ref, False)
+
+    async def _set_paused(self, ref: str, paused: bool) -> Schedule:
+        async with self._service.db.transaction() as conn:
+            repo = ScheduleRepository(conn)
+            schedule = await repo.get(ref, lock=True)
+            if schedule.paused == paused:
+                return schedule
+            now = self.clock()
+            cursor = None if paused else trigger_of(schedule).next_after(now)
+            schedule = await repo.set_state(
+                schedule.id, paused=paused, next_fire_at=cursor, now=now
+            )
+            await self._notify(conn, schedule.id)
+        self._changed()
+        return schedule
+
+    async def delete(self, ref: str) -> Schedule:
+        """Delete a schedule and its fire records; its runs stay (with ``schedule_id``)."""
+        async with self._service.db.transaction() as conn:
+            repo = ScheduleRepository(conn)
+            schedule = await repo.get(ref, lock=True)
+            await repo.delete(schedule.id)
+            await self._notify(conn, schedule.id)
+        self._changed()
+        return schedule
+
+    async def next_fire_times(self, ref: str, count: int = 5) -> builtins.list[datetime]:
+        """The next ``count`` fire times (from the cursor; from now when paused)."""
+        schedule = await self.get(ref)
+        count = max(1, min(count, _MAX_NEXT))
+        start = schedule.next_fire_at
+        trigger = trigger_of(schedule)
+        times: builtins.list[datetime] = []
+        moment = self.clock() if start is None else start - timedelta(microseconds=1)
+        for at in trigger.iter_after(moment):
+            times.append(at)
+            if len(times) == count:
+                break
+        return times
+
+    async def fires(
+        self, ref: str, *, limit: int = 50, before: datetime | None = None
+    ) -> builtins.list[ScheduleFire]:
+        """The schedule's claimed fire times, newest first."""
+        async with self._service.db.connect() as conn:
+            repo = ScheduleRepository(conn)
+            schedule = await repo.get(ref)
+            return await repo.fires(schedule.id, limit=limit, before=before)
+
+    # -- firing -----------------------------------------------------------------
+
+    async def tick(self, now: datetime | None = None) -> datetime | None:
+        """Claim and start every fire time due at ``now`` (default: the clock);
+        return the soonest fire time still ahead (when to tick next)."""
+        now = now or self.clock()
+        async with self._service.db.connect() as conn:
+            due = await ScheduleRepository(conn).due_ids(now)
+        for schedule_id in due:
+            try:
+                while await self._step(schedule_id, now):
+                    pass
+            except FactFlowError:
+                _log.exception("schedule %s could not fire", schedule_id)
+        async with self._service.db.connect() as conn:
+            return await ScheduleRepository(conn).earliest_next_fire()
+
+    async def _step(self, schedule_id: str, now: datetime) -> bool:
+        """Apply one step of the schedule's plan; False when nothing is due (any more)."""
+        svc = self._service
+        async with svc.db.connect() as conn:
+            seen = await ScheduleRepository(conn).find(schedule_id)
+        if seen is None or seen.paused:
+            return False
+        plan = plan_step(seen, now)
+        if plan is None:
+            return False
+        snapshot: tuple[Any, dict[str, Any]] | None = None
+        failure: str | None = None
+        if plan.fire_time is not None:
+            try:
+                snapshot = await svc._snapshot(seen.config_name, seen.config_version, seen.params)
+            except FactFlowError as exc:
+                failure = f"could not create the run: {exc}"
+        execution_id = new_id()
+        created = False
+        async with svc.event_log.writing(execution_id) as writer:
+            repo = ScheduleRepository(writer.conn)
+            current = await repo.find(schedule_id, lock=True)
+            if current is None or current.paused or current.next_fire_at != seen.next_fire_at:
+                return current is not None and not current.paused  # another server moved it
+            if plan.dropped:
+                _log.warning(
+                    "schedule %s: %d missed fire time(s) dropped (catchup=%s)",
+                    seen.name,
+                    plan.dropped,
+                    seen.catchup,
+                )
+            if plan.fire_time is not None:
+                outcome: FireOutcome = "started"
+                reason = failure
+                limit = seen.max_active_runs
+                if failure is not None:
+                    outcome = "failed"
+                elif limit is not None and await repo.active_runs(schedule_id) >= limit:
+                    outcome = "skipped"
+                    reason = f"{limit} run(s) of this schedule still active (max_active_runs)"
+                elif snapshot is not None:
+                    config, data = snapshot
+                    await PipelineExecutionRepository(writer.conn).add(
+                        execution_id=execution_id,
+                        config=config,
+                        config_name=config.name,
+                        snapshot=data,
+                        source=ConfigSourceType.SCHEDULE,
+                        labels=seen.labels,
+                        owner=svc.manager.owner_id,
+                        schedule_id=schedule_id,
+                    )
+                    await writer.append(EventKind.STATUS, {"status": "pending"})
+                    created = True
+                await repo.add_fire(
+                    schedule_id,
+                    plan.fire_time,
+                    outcome=outcome,
+                    execution_id=execution_id if created else None,
+                    reason=reason,
+                    claimed_at=now,
+                    claimed_by=svc.manager.owner_id,
+                )
+            await repo.advance(
+                schedule_id, next_fire_at=plan.next_cursor, last_fire_at=plan.fire_time
+            )
+        if created:
+            await self._start(execution_id)
+        return True
+
+    async def _start(self, execution_id: str) -> None:
+        """Start a run this process just created for a fire time."""
+        svc = self._service
+        try:
+            await svc.start(execution_id)
+        except CapacityExceededError as exc:
+            async with svc.event_log.writing(execution_id) as writer:
+                await transition(writer, "failed", error=f"could not start: {exc}")
+        except Exception:  # recorded failed by start(); the scheduler carries on
+            _log.warning("scheduled run %s could not start", execution_id, exc_info=True)
+
+    # -- change notification ------------------------------------------------------
+
+    async def _notify(self, conn: AsyncConnection, schedule_id: str) -> None:
+        if self._service.db.is_postgres:  # delivered at commit, to every listener
+            await conn.execute(
+                text("SELECT pg_notify(:channel, :payload)"),
+                {"channel": SCHEDULE_CHANNEL, "payload": schedule_id},
+            )
+
+    def _changed(self) -> None:
+        for callback in self._listeners:
+            callback()
