@@ -99,10 +99,15 @@ class ScheduleService:
         self._service = service
         self.clock = clock
         self._listeners: list[Callable[[], None]] = []
+        self._fire_listeners: list[Callable[[ScheduleFire], None]] = []
 
     def on_change(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` after any schedule of this process changed (the loop's wake-up)."""
         self._listeners.append(callback)
+
+    def on_fire(self, callback: Callable[[ScheduleFire], None]) -> None:
+        """Call ``callback`` with each fire this process claimed, once its run was started."""
+        self._fire_listeners.append(callback)
 
     # -- operations -------------------------------------------------------------
 
@@ -229,6 +234,7 @@ class ScheduleService:
                 failure = f"could not create the run: {exc}"
         execution_id = new_id()
         created = False
+        fire: ScheduleFire | None = None
         async with svc.event_log.writing(execution_id) as writer:
             repo = ScheduleRepository(writer.conn)
             current = await repo.find(schedule_id, lock=True)
@@ -264,7 +270,7 @@ class ScheduleService:
                     )
                     await writer.append(EventKind.STATUS, {"status": "pending"})
                     created = True
-                await repo.add_fire(
+                fire = await repo.add_fire(
                     schedule_id,
                     plan.fire_time,
                     outcome=outcome,
@@ -278,6 +284,9 @@ class ScheduleService:
             )
         if created:
             await self._start(execution_id)
+        if fire is not None:
+            for callback in self._fire_listeners:
+                callback(fire)
         return True
 
     async def _start(self, execution_id: str) -> None:
