@@ -7,8 +7,8 @@ expression, the time zone, the bounds); ``Schedule`` is the stored row;
 Catch-up after downtime (no server running, or the schedule's fire time
 passed while every server was busy) follows ``catchup``:
 
-* ``skip`` - missed fire times are dropped; a fire time runs only while it is
-  at most ``misfire_grace_seconds`` late.
+* ``skip`` - a fire time runs only while it is at most ``misfire_grace_seconds``
+  late; older missed ones are dropped.
 * ``once`` - however many were missed, one run catches up (for the latest
   missed fire time), then the schedule is back on time.
 * ``all`` - every missed fire time runs, oldest first, bounded to the newest
@@ -82,7 +82,10 @@ class ScheduleSpec(BaseModel):
         default=100, ge=1, le=10_000, description="`all`: at most this many missed runs."
     )
     misfire_grace_seconds: int = Field(
-        default=60, ge=1, le=MAX_INTERVAL_SECONDS, description="`skip`: how late a run may start."
+        default=60,
+        ge=1,
+        le=MAX_INTERVAL_SECONDS,
+        description="`skip`: how late a fire time may still run.",
     )
     max_active_runs: int | None = Field(
         default=None,

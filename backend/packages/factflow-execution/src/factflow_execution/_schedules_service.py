@@ -19,12 +19,13 @@ PostgreSQL, so a new schedule's first fire time is never slept through.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from factflow_foundation import CapacityExceededError, FactFlowError, get_logger, new_id, utcnow
+from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -32,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from factflow_execution._events import EventKind
 from factflow_execution._models import ConfigSourceType
 from factflow_execution._repositories import PipelineExecutionRepository
-from factflow_execution._schedules_errors import ScheduleExistsError
+from factflow_execution._schedules_errors import InvalidScheduleError, ScheduleExistsError
 from factflow_execution._schedules_models import (
     FireOutcome,
     Schedule,
@@ -46,12 +47,32 @@ from factflow_execution._transitions import transition
 if TYPE_CHECKING:
     from factflow_execution._service import ExecutionService
 
-__all__ = ["SCHEDULE_CHANNEL", "ScheduleService", "trigger_of"]
+__all__ = ["SCHEDULE_CHANNEL", "ScheduleService", "parse_spec", "trigger_of"]
 
 _log = get_logger("factflow.execution.schedules")
 
 SCHEDULE_CHANNEL: Final = "factflow_schedules"
 _MAX_NEXT = 100
+
+
+def parse_spec(fields: Mapping[str, Any]) -> ScheduleSpec:
+    """A ``ScheduleSpec`` from plain fields, or ``InvalidScheduleError`` naming each
+    field that is wrong and why."""
+    try:
+        return ScheduleSpec.model_validate(dict(fields))
+    except ValidationError as exc:
+        issues = [
+            {
+                "path": ".".join(str(part) for part in error["loc"]) or "(schedule)",
+                "message": str(error["msg"]).removeprefix("Value error, "),
+                "line": None,
+            }
+            for error in exc.errors()
+        ]
+        summary = "; ".join(f"{i['path']}: {i['message']}" for i in issues)
+        raise InvalidScheduleError(
+            f"invalid schedule: {summary}", extra={"issues": issues}
+        ) from None
 
 
 def trigger_of(schedule: ScheduleSpec) -> Trigger:
@@ -68,26 +89,34 @@ class _Plan:
 
 
 def plan_step(schedule: Schedule, now: datetime) -> _Plan | None:
-    """The catch-up policy applied to the fire times due at ``now`` (None: none due)."""
+    """The catch-up policy applied to the fire times due at ``now`` (None: none due).
+
+    ``all`` and ``skip`` run due fire times one per step, oldest first - ``all``
+    the newest ``catchup_limit`` of them, ``skip`` those at most
+    ``misfire_grace_seconds`` late (and at most ``catchup_limit``); ``once``
+    runs only the latest.  The cursor moves to the next time to consider.
+    """
     cursor = schedule.next_fire_at
     if cursor is None or cursor > now:
         return None
     trigger = trigger_of(schedule)
-    limit = schedule.catchup_limit if schedule.catchup == "all" else 1
-    due = trigger.due(cursor, now, limit)
-    if not due.times:  # the cursor sat on a time the trigger no longer yields
-        return _Plan(None, trigger.next_after(now), 0)
     after_now = trigger.next_after(now)
-    if schedule.catchup == "all":
-        oldest = due.times[0]
-        following = due.times[1] if len(due.times) > 1 else after_now
-        return _Plan(oldest, following, due.total - len(due.times))
-    latest = due.times[-1]
-    if schedule.catchup == "skip" and now - latest > timedelta(
-        seconds=schedule.misfire_grace_seconds
-    ):
-        return _Plan(None, after_now, due.total)
-    return _Plan(latest, after_now, due.total - 1)
+    if schedule.catchup == "once":
+        due = trigger.due(cursor, now, 1)
+        if not due.times:  # the cursor sat on a time the trigger no longer yields
+            return _Plan(None, after_now, 0)
+        return _Plan(due.times[-1], after_now, due.total - 1)
+    since = cursor
+    if schedule.catchup == "skip":
+        since = max(cursor, now - timedelta(seconds=schedule.misfire_grace_seconds))
+    due = trigger.due(since, now, schedule.catchup_limit)
+    dropped = due.total - len(due.times)
+    if since > cursor:
+        dropped += trigger.due(cursor, since - timedelta(microseconds=1), 1).total
+    if not due.times:
+        return _Plan(None, after_now, dropped)
+    following = due.times[1] if len(due.times) > 1 else after_now
+    return _Plan(due.times[0], following, dropped)
 
 
 class ScheduleService:
@@ -111,12 +140,15 @@ class ScheduleService:
 
     # -- operations -------------------------------------------------------------
 
-    async def create(self, spec: ScheduleSpec) -> Schedule:
+    async def create(self, spec: ScheduleSpec | Mapping[str, Any]) -> Schedule:
         """Store a schedule; its first fire time is the first one after now.
 
-        The config must exist and the params must resolve against it (checked
-        now, so a typo fails here rather than at 2 a.m.).
+        ``spec`` may be a mapping of ``ScheduleSpec`` fields (``InvalidScheduleError``
+        names each bad one).  The config must exist and the params must resolve
+        against it (checked now, so a typo fails here rather than at 2 a.m.).
         """
+        if not isinstance(spec, ScheduleSpec):
+            spec = parse_spec(spec)
         svc = self._service
         await svc._snapshot(spec.config_name, spec.config_version, spec.params)
         now = self.clock()

@@ -24,6 +24,7 @@ from factflow_server import (
     _routes_configs,
     _routes_executions,
     _routes_health,
+    _routes_schedules,
     _routes_streams,
 )
 from factflow_server._auth import BearerAuthMiddleware
@@ -45,6 +46,7 @@ _TAGS = [
     {"name": "lineage and storage", "description": "What a run recorded and stored."},
     {"name": "streams", "description": "Live Server-Sent Event streams of a run."},
     {"name": "components", "description": "The processors and adapters this server can run."},
+    {"name": "schedules", "description": "Cron and interval triggers that run configs."},
     {"name": "health", "description": "Liveness and readiness probes."},
 ]
 
@@ -142,6 +144,7 @@ def create_app(
         _routes_artifacts,
         _routes_streams,
         _routes_components,
+        _routes_schedules,
     ):
         api.include_router(module.router)
     app.include_router(_routes_health.router)

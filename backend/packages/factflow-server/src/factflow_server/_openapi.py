@@ -17,7 +17,7 @@ __all__ = ["LOCATION_HEADER", "install_openapi", "problems"]
 _WHY: dict[int, str] = {
     400: "The request body could not be decoded (e.g. JSON that is not UTF-8).",
     401: "Missing or wrong bearer token (only when FACTFLOW_API_TOKEN is set).",
-    404: "Unknown execution id, config name or object key.",
+    404: "Unknown execution id, config name, schedule or object key.",
     409: "The request conflicts with the current state (e.g. an illegal transition).",
     413: "The request body is larger than FACTFLOW_MAX_BODY_BYTES.",
     415: "The request body has a media type this endpoint does not take.",

@@ -76,6 +76,12 @@ async def list_executions(
     until: Annotated[
         UTCDateTime | None, Query(description="Created before this ISO 8601 time (naive = UTC).")
     ] = None,
+    schedule: Annotated[
+        str | None,
+        Query(
+            pattern=r"^[A-Za-z0-9_.:-]{1,64}$", description="Only runs fired by this schedule id."
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500, description="Page size.")] = 50,
     cursor: Annotated[
         str | None,
@@ -92,6 +98,7 @@ async def list_executions(
         source=source.value if source is not None else None,
         since=since,
         until=until,
+        schedule_id=schedule,
         limit=limit,
         cursor=cursor,
     )
