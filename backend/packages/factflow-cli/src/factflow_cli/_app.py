@@ -7,6 +7,7 @@
     ├── demo                         the example pipeline end to end, embedded server
     ├── config      apply | validate | list | show | versions | archive | run
     ├── execution   list | show | cancel | replay | wait | dag | events | lineage | stats
+    ├── schedule    create | list | show | pause | resume | delete | next | fires
     ├── storage     watch | ls | get
     └── components  list | show
 
@@ -30,6 +31,7 @@ from factflow_cli import _cmd_events, _cmd_lineage
 from factflow_cli._cmd_components import app as components_app
 from factflow_cli._cmd_config import app as config_app
 from factflow_cli._cmd_execution import app as execution_app
+from factflow_cli._cmd_schedule import app as schedule_app
 from factflow_cli._cmd_server import register as register_server_commands
 from factflow_cli._cmd_storage import app as storage_app
 from factflow_cli._context import DEFAULT_SERVER_URL, Globals, OutputFormat, make_console
@@ -225,6 +227,7 @@ _cmd_events.register(execution_app)
 _cmd_lineage.register(execution_app)
 app.add_typer(config_app, name="config")
 app.add_typer(execution_app, name="execution")
+app.add_typer(schedule_app, name="schedule")
 app.add_typer(storage_app, name="storage")
 app.add_typer(components_app, name="components")
 register_server_commands(app)
