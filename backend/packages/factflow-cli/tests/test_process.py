@@ -47,7 +47,7 @@ def test_help_everywhere_with_examples(path: list[str]) -> None:
     result = CliRunner().invoke(app, [*path, "--help"])
     assert result.exit_code == 0, result.output
     assert "Usage: factflow" in result.stdout
-    groups = {"config", "execution", "storage", "components"}
+    groups = {"config", "execution", "schedule", "storage", "components"}
     if not path or path[-1] not in groups:
         assert "Example" in result.stdout, f"`factflow {' '.join(path)} --help` shows no example"
 
