@@ -12,10 +12,9 @@ from typing import Annotated, Any
 
 import typer
 
-from factflow_cli._cmd_config import parse_pairs
-from factflow_cli._context import Globals
 from factflow_cli._durations import parse_duration
 from factflow_cli._errors import InputError
+from factflow_cli._options import globals_of as _g
 
 __all__ = ["app"]
 
@@ -27,11 +26,6 @@ app = typer.Typer(
 )
 
 RefArg = Annotated[str, typer.Argument(metavar="SCHEDULE", help="Schedule id or name.")]
-
-
-def _g(ctx: typer.Context) -> Globals:
-    obj = ctx.find_root().obj
-    return obj if isinstance(obj, Globals) else Globals()
 
 
 def _path(ref: str, tail: str = "") -> str:
@@ -110,7 +104,13 @@ def create(
         int | None, typer.Option("--version", "-v", min=1, help="Pin a config version.")
     ] = None,
     param: Annotated[
-        list[str] | None, typer.Option("--param", "-p", metavar="KEY=VALUE", help="Run param.")
+        list[str] | None,
+        typer.Option(
+            "--param",
+            "-p",
+            metavar="KEY=VALUE",
+            help="Param of each run (repeatable); KEY=@FILE.json reads a JSON value.",
+        ),
     ] = None,
     label: Annotated[
         list[str] | None, typer.Option("--label", "-l", metavar="KEY=VALUE", help="Run label.")
@@ -152,6 +152,14 @@ def create(
             raise InputError(f"--every {every!r}: the interval must be whole seconds, at least 1s")
         interval = int(seconds)
     grace_seconds = parse_duration(grace)
+    from factflow_cli._params import parse_labels, parse_params, resolve_path_params
+
+    g = _g(ctx)
+    params = parse_params(param)
+    if params:  # path params are made absolute here, as `config run` does
+        stored = g.client().get_config(config, version)
+        declared = (stored.get("definition") or {}).get("params") or {}
+        params = resolve_path_params(params, declared)
     body = {
         "name": name,
         "config_name": config,
@@ -159,8 +167,8 @@ def create(
         "cron": cron,
         "interval_seconds": interval,
         "timezone": timezone,
-        "params": parse_pairs(param, "--param"),
-        "labels": parse_pairs(label, "--label"),
+        "params": params,
+        "labels": parse_labels(label),
         "paused": paused,
         "catchup": catchup,
         "catchup_limit": catchup_limit,
@@ -168,7 +176,6 @@ def create(
         "max_active_runs": max_active,
         "description": description,
     }
-    g = _g(ctx)
     schedule = g.client().post_json("/schedules", body)
     if g.json:
         g.emit_json(schedule)
