@@ -65,8 +65,12 @@ async def create_schedule(
 @router.get("", response_model=ScheduleList, summary="List schedules", responses=problems())
 async def list_schedules(
     service: Service,
-    config: Annotated[str | None, Query(pattern=CONFIG_NAME_PATTERN)] = None,
-    paused: bool | None = None,
+    config: Annotated[
+        str | None, Query(pattern=CONFIG_NAME_PATTERN, description="Only those of this config.")
+    ] = None,
+    paused: Annotated[
+        bool | None, Query(description="Only paused (true) or active (false) ones.")
+    ] = None,
 ) -> ScheduleList:
     items = await service.schedules.list(config_name=config, paused=paused)
     return ScheduleList(items=[_out(s) for s in items])
@@ -123,7 +127,7 @@ async def delete_schedule(service: Service, schedule: ScheduleRef) -> ScheduleOu
 async def next_fire_times(
     service: Service,
     schedule: ScheduleRef,
-    count: Annotated[int, Query(ge=1, le=100)] = 5,
+    count: Annotated[int, Query(ge=1, le=100, description="How many fire times.")] = 5,
 ) -> NextFireTimes:
     stored = await service.schedules.get(schedule)
     times = await service.schedules.next_fire_times(stored.id, count)
@@ -141,8 +145,10 @@ async def next_fire_times(
 async def list_fires(
     service: Service,
     schedule: ScheduleRef,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    before: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=500, description="Page size.")] = 50,
+    before: Annotated[
+        datetime | None, Query(description="Only fire times before this (`next_before`).")
+    ] = None,
 ) -> FireList:
     fires = await service.schedules.fires(schedule, limit=limit, before=before)
     items = [ScheduleFireOut.model_validate(f.model_dump()) for f in fires]

@@ -60,8 +60,12 @@ class ScheduleCreate(_Request):
         "while at most `misfire_grace_seconds` late); `once` runs one catch-up run; `all` "
         "runs each missed one, oldest first, at most `catchup_limit`.",
     )
-    catchup_limit: int = Field(default=100, ge=1, le=10_000)
-    misfire_grace_seconds: int = Field(default=60, ge=1, le=_YEAR)
+    catchup_limit: int = Field(
+        default=100, ge=1, le=10_000, description="`all`: at most this many missed runs."
+    )
+    misfire_grace_seconds: int = Field(
+        default=60, ge=1, le=_YEAR, description="`skip`: how late a fire time may still run."
+    )
     max_active_runs: int | None = Field(
         default=None,
         ge=1,
@@ -69,30 +73,32 @@ class ScheduleCreate(_Request):
         description="At most this many runs pending or running; a fire time finding the "
         "limit reached is skipped and recorded.",
     )
-    description: str | None = Field(default=None, max_length=2000)
+    description: str | None = Field(default=None, max_length=2000, description="Free text.")
 
 
 class ScheduleOut(_Response):
     """A stored schedule."""
 
-    id: str
-    name: str
-    config_name: str
-    config_version: int | None
-    cron: str | None
-    interval_seconds: int | None
-    anchor: datetime | None
-    timezone: str
-    params: dict[str, Any]
-    labels: dict[str, str]
-    paused: bool
-    catchup: Literal["skip", "once", "all"]
-    catchup_limit: int
-    misfire_grace_seconds: int
-    max_active_runs: int | None
-    description: str | None
-    created_at: datetime
-    updated_at: datetime
+    id: str = Field(description="The schedule id (a UUIDv7).")
+    name: str = Field(description="Unique name; paths take it in place of the id.")
+    config_name: str = Field(description="The stored config it runs.")
+    config_version: int | None = Field(description="Pinned version; null = the latest.")
+    cron: str | None = Field(description="Cron expression (null for an interval schedule).")
+    interval_seconds: int | None = Field(description="Interval (null for a cron schedule).")
+    anchor: datetime | None = Field(description="Interval fire times count from it.")
+    timezone: str = Field(description="IANA zone the cron expression is read in.")
+    params: dict[str, Any] = Field(description="Params of each run.")
+    labels: dict[str, str] = Field(description="Labels of each run.")
+    paused: bool = Field(description="No fire time runs while paused.")
+    catchup: Literal["skip", "once", "all"] = Field(description="What runs after downtime.")
+    catchup_limit: int = Field(description="`all`: at most this many missed runs.")
+    misfire_grace_seconds: int = Field(description="`skip`: how late a fire time may run.")
+    max_active_runs: int | None = Field(
+        description="At most this many runs pending or running; null = no limit."
+    )
+    description: str | None = Field(description="Free text.")
+    created_at: datetime = Field(description="When it was created.")
+    updated_at: datetime = Field(description="When it was last paused or resumed.")
     next_fire_at: datetime | None = Field(description="Next fire time; null while paused.")
     last_fire_at: datetime | None = Field(description="The latest fire time claimed.")
 
@@ -100,33 +106,33 @@ class ScheduleOut(_Response):
 class ScheduleList(_Response):
     """Schedules by name."""
 
-    items: list[ScheduleOut]
+    items: list[ScheduleOut] = Field(description="The schedules.")
 
 
 class NextFireTimes(_Response):
     """``GET /schedules/{ref}/next``: the coming fire times (UTC)."""
 
-    schedule_id: str
+    schedule_id: str = Field(description="The schedule's id.")
     paused: bool = Field(description="When paused, the times it would fire if resumed now.")
-    times: list[datetime]
+    times: list[datetime] = Field(description="The coming fire times, soonest first.")
 
 
 class ScheduleFireOut(_Response):
     """One fire time a server claimed."""
 
-    fire_time: datetime
+    fire_time: datetime = Field(description="The fire time (UTC).")
     outcome: Literal["started", "skipped", "failed"] = Field(
         description="started: an execution was created; skipped: max_active_runs was "
         "reached; failed: the run could not be created (e.g. the config is archived)."
     )
-    execution_id: str | None
-    reason: str | None
-    claimed_at: datetime
+    execution_id: str | None = Field(description="The execution it created (when started).")
+    reason: str | None = Field(description="Why it was skipped or failed.")
+    claimed_at: datetime = Field(description="When a server claimed it.")
     claimed_by: str = Field(description="The server process that claimed it.")
 
 
 class FireList(_Response):
     """A schedule's fire times, newest first."""
 
-    items: list[ScheduleFireOut]
+    items: list[ScheduleFireOut] = Field(description="Fire times, newest first.")
     next_before: datetime | None = Field(description="Pass as ?before= for older ones.")
