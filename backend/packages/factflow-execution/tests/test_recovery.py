@@ -82,7 +82,7 @@ async def test_heartbeats_are_renewed_and_a_silent_owner_is_reaped_within_second
     execution = await service.run("t")
     await gates.wait_entered("default", 1)
     first = (await service.get(execution.id)).heartbeat_at
-    await service.lifecycle.beat()
+    await service.recovery.beat()
     assert (await service.get(execution.id)).heartbeat_at > first  # type: ignore[operator]
 
     other = await service.create_execution("t")

@@ -9,7 +9,7 @@ import pytest
 from factflow_execution import ExecutionService
 from factflow_execution._errors import IllegalTransitionError
 from factflow_execution._events import read_events
-from factflow_execution._transitions import ALLOWED_FROM, transition
+from factflow_execution._transitions import ALLOWED_FROM, Applied, Refusal, Refused, transition
 from factflow_foundation import ConflictError
 from factflow_infra.db import execution_events, pipeline_executions
 from sqlalchemy import select
@@ -158,7 +158,11 @@ async def test_transition_table_is_enforced_by_the_conditional_update(
     async with service.event_log.writing(execution.id) as writer:
         moved = await transition(writer, target)  # type: ignore[arg-type]
     legal = current in ALLOWED_FROM[target]
-    assert (moved is not None) == legal
+    if legal:
+        assert isinstance(moved, Applied) and moved.row.status == target
+        assert moved.event.data["status"] == target and moved.row.last_event_seq == 2
+    else:  # closed answer: nothing written, and why
+        assert moved == Refused(execution.id, target, current, Refusal.ILLEGAL)  # type: ignore[arg-type]
     async with service.db.connect() as conn:
         status = (
             await conn.execute(

@@ -11,15 +11,14 @@ from typing import Any
 
 import pytest
 from factflow_foundation import InfrastructureError, InvalidInputError, new_id, utcnow
-from factflow_infra import InProcessEventBus
 from factflow_infra.db import Database, pipeline_executions, storage_objects
 from factflow_infra.storage import (
     MAX_KEY_LENGTH,
-    BusStorageObserver,
     ExecutionStorageService,
     InvalidStorageKeyError,
     LocalFileStorage,
     StorageTotals,
+    get_storage_object,
     list_storage_objects,
     storage_totals,
     validate_key,
@@ -285,16 +284,18 @@ async def test_observer_sees_each_write_after_it_is_recorded(db: Database, tmp_p
     assert seen_rows == [1, 2]
 
 
-async def test_bus_observer_publishes_on_the_execution_topic(db: Database, tmp_path: Path) -> None:
-    execution_id = await make_execution(db)
-    bus = InProcessEventBus()
-    with bus.subscribe(f"storage:{execution_id}") as sub, bus.subscribe("storage:other") as other:
-        storage = ExecutionStorageService(
-            db, LocalFileStorage(tmp_path / "store"), execution_id, BusStorageObserver(bus)
-        )
-        obj = await storage.put("x.json", b"{}", content_type="application/json")
-        assert await sub.get() == obj
-        assert other.pending() == 0
+async def test_one_object_row_is_read_by_execution_and_key(db: Database, tmp_path: Path) -> None:
+    execution_id, other = await make_execution(db), await make_execution(db)
+    backend = LocalFileStorage(tmp_path / "store")
+    stored = await ExecutionStorageService(db, backend, execution_id).put(
+        "x.json", b"{}", content_type="application/json", route="sink", message_id="m1"
+    )
+    async with db.connect() as conn:
+        record = await get_storage_object(conn, execution_id, "x.json")
+        assert await get_storage_object(conn, execution_id, "y.json") is None
+        assert await get_storage_object(conn, other, "x.json") is None
+    assert record is not None
+    assert record.to_stored_object(stored.location) == stored
 
 
 async def test_listing_pages_by_id(db: Database, tmp_path: Path) -> None:

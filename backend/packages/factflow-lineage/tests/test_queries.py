@@ -24,6 +24,7 @@ from factflow_lineage import (
     RouteStats,
     ancestry,
     descendants,
+    edge_counts,
     execution_totals,
     get_record,
     list_records,
@@ -172,6 +173,22 @@ async def test_trees_do_not_cross_executions(
         assert await descendants(conn, replay_id, tree.ids["a2"]) == []
         entered = await select_for_replay(conn, replay_id, mode="all")
         assert tree.names(entered) == ["a2"]
+
+
+async def test_edge_counts_follow_parent_ids_within_one_execution(
+    db: Database, make_execution: Any, make_entry: Any
+) -> None:
+    tree = await build_tree(db, make_execution, make_entry)
+    other = await build_tree(db, make_execution, make_entry)  # never counted in
+    with lineage_statements(db) as statements:
+        async with db.connect() as conn:
+            edges = await edge_counts(conn, tree.execution_id)
+    assert len(statements) == 1
+    # r→a, r→b; a→a1,a2,a3 and b→b1; a2→a2x (roots have no incoming edge)
+    assert edges == {("source", "split"): 2, ("split", "extract"): 4, ("extract", "write"): 1}
+    async with db.connect() as conn:
+        assert await edge_counts(conn, other.execution_id) == edges
+        assert await edge_counts(conn, await make_execution()) == {}
 
 
 async def test_route_stats_for_several_executions_in_one_statement(

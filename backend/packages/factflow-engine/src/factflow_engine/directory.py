@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from factflow_foundation import InvalidInputError
+from factflow_foundation import InvalidInputError, SettingDefaults
 
 from factflow_engine.config.resolver import ResolvedPipeline
 from factflow_engine.config.schema import PipelineDefinition
@@ -24,7 +24,7 @@ class RouteDirectory:
     """
 
     def __init__(
-        self, overrides: Mapping[str, str] | None = None, prefix: str = "factflow"
+        self, overrides: Mapping[str, str] | None = None, prefix: str = SettingDefaults.queue_prefix
     ) -> None:
         self.overrides: dict[str, str] = dict(overrides or {})
         self.prefix = prefix

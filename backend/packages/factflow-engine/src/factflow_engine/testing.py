@@ -6,6 +6,9 @@ durability): ``InMemoryLineageSink`` keeps entries in a list,
 real storage rejects, ``RecordingCallback`` records every callback call.
 ``Gates`` and ``gate_processor`` hold messages in a processor until a test opens
 a named gate, so tests synchronise on events instead of sleeps.
+``ScriptedOrchestrator`` keeps the ``Orchestrator`` contract of
+``PipelineOrchestrator`` (the same contract tests run against both) but runs no
+processors: the test decides when and how each run ends.
 
 For plugin authors: ``make_message`` and ``make_context`` build what the
 engine hands a processor (``process(message, ctx)``) or an adapter
@@ -39,11 +42,14 @@ from factflow_protocols import (
     StoredObject,
 )
 
+from factflow_engine._scripted import ScriptedOrchestrator
+
 __all__ = [
     "Gates",
     "InMemoryExecutionStorage",
     "InMemoryLineageSink",
     "RecordingCallback",
+    "ScriptedOrchestrator",
     "gate_processor",
     "make_context",
     "make_message",

@@ -2,13 +2,16 @@
 storage and status together into one observable unit.
 
 An execution is a row (immutable config snapshot, status, timestamps, source,
-replay source) plus a coordinated lifecycle: the ``OrchestratorManager`` owns
-one ``PipelineOrchestrator`` per running execution, the
-``ExecutionStatusCallbackAdapter`` finalises the row atomically with the
-orchestrator's stop, ``ExecutionWaiter`` resolves reactively when the run is
-terminal, and ``ExecutionEventStreamer`` / ``StorageEventStreamer`` replay and
-follow the persisted event log.  ``ExecutionService`` is the canonical entry
-point; the REST API maps onto its methods.
+replay source) plus a coordinated lifecycle: the ``OrchestratorManager`` (the
+run controller) owns all in-process run state - admission slots, one
+orchestrator per running execution, the first stop request - and finishes
+each run once its orchestrator stopped, as the ``ExecutionStatusCallbackAdapter``
+tells it; ``ExecutionWaiter`` resolves reactively when the run is terminal, and
+``ExecutionEventStreamer`` / ``StorageEventStreamer`` replay and follow the
+persisted event log.  ``ExecutionService`` is the canonical entry
+point; the REST API maps onto its methods.  Every error it raises on purpose
+is exported (see ``_errors`` for the tree), as is every type its public
+signatures return.
 
 Quick use::
 
@@ -23,40 +26,81 @@ Quick use::
 
 from factflow_execution._callbacks import ExecutionStatusCallbackAdapter
 from factflow_execution._dag import DAGEdge, DAGNode, DAGResponse
-from factflow_execution._manager import OrchestratorManager
+from factflow_execution._errors import (
+    AmbiguousIdError,
+    ConfigArchivedError,
+    ConfigNotFoundError,
+    ExecutionCapacityError,
+    ExecutionNotFoundError,
+    IllegalTransitionError,
+    NothingToReplayError,
+)
+from factflow_execution._events import EventKind, ExecutionEvent
+from factflow_execution._manager import Admission, OrchestratorManager
 from factflow_execution._models import (
     ConfigSourceType,
     ExecutionStats,
     ExecutionStatus,
     PipelineConfig,
     PipelineExecution,
+    ReplayMode,
     ReplaySource,
+    RouteStats,
+    StatsCounts,
 )
+from factflow_execution._orchestrators import OrchestratorFactory, OrchestratorRequest
 from factflow_execution._repositories import (
+    ExecutionPage,
     PipelineConfigRepository,
     PipelineExecutionRepository,
 )
+from factflow_execution._runs import LocalRun, RunPhase, StopKind, StopRequest
 from factflow_execution._service import ExecutionService
 from factflow_execution._streaming import ExecutionEventStreamer, StorageEventStreamer
+from factflow_execution._transitions import Applied, Refusal, Refused, TransitionResult
 from factflow_execution._waiter import ExecutionWaiter, ExecutionWaitResult
 
 __all__ = [
+    "Admission",
+    "AmbiguousIdError",
+    "Applied",
+    "ConfigArchivedError",
+    "ConfigNotFoundError",
     "ConfigSourceType",
     "DAGEdge",
     "DAGNode",
     "DAGResponse",
+    "EventKind",
+    "ExecutionCapacityError",
+    "ExecutionEvent",
     "ExecutionEventStreamer",
+    "ExecutionNotFoundError",
+    "ExecutionPage",
     "ExecutionService",
     "ExecutionStats",
     "ExecutionStatus",
     "ExecutionStatusCallbackAdapter",
     "ExecutionWaitResult",
     "ExecutionWaiter",
+    "IllegalTransitionError",
+    "LocalRun",
+    "NothingToReplayError",
+    "OrchestratorFactory",
     "OrchestratorManager",
+    "OrchestratorRequest",
     "PipelineConfig",
     "PipelineConfigRepository",
     "PipelineExecution",
     "PipelineExecutionRepository",
+    "Refusal",
+    "Refused",
+    "ReplayMode",
     "ReplaySource",
+    "RouteStats",
+    "RunPhase",
+    "StatsCounts",
+    "StopKind",
+    "StopRequest",
     "StorageEventStreamer",
+    "TransitionResult",
 ]

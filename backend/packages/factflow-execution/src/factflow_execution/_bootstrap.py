@@ -1,10 +1,16 @@
-"""The composition root of the execution tier: build an ``ExecutionService``.
+"""The composition of an ``ExecutionService``: its default parts, and its run control.
 
+``default_parts`` picks the parts settings name (``from_settings``);
+``run_control`` wires the run controller and what works beside it - recovery
+and heartbeats, the PostgreSQL control channel, the builder of orchestrators.
 No I/O happens here; ``await service.startup()`` connects, recovers and starts
-heartbeats.
+heartbeats.  (This module sits below ``_service``: it returns parts, the
+service is built from them, so nothing imports the service back.)
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from factflow_engine import Registry, RouteDirectory
 from factflow_foundation import FactFlowSettings
@@ -12,29 +18,46 @@ from factflow_infra import InProcessEventBus, queue_backend_from_settings
 from factflow_infra.db import Database
 from factflow_infra.storage import LocalFileStorage
 from factflow_lineage import LineageRecorder
-from factflow_protocols import EventBus, QueueBackend
+from factflow_protocols import EventBus, QueueBackend, StorageBackend
 
+from factflow_execution._control import ControlChannel
+from factflow_execution._events import EventLog
 from factflow_execution._manager import OrchestratorManager
-from factflow_execution._service import ExecutionService
+from factflow_execution._orchestrators import (
+    OrchestratorFactory,
+    RunBuilder,
+    pipeline_orchestrators,
+)
+from factflow_execution._owner import default_owner_id
+from factflow_execution._recovery import Recovery
 
-__all__ = ["build_execution_service"]
+__all__ = ["RunControl", "ServiceParts", "default_parts", "run_control"]
 
 
-def build_execution_service(
+@dataclass(frozen=True)
+class ServiceParts:
+    db: Database
+    bus: EventBus
+    registry: Registry
+    queues: QueueBackend
+    storage: StorageBackend
+    lineage: LineageRecorder
+    directory: RouteDirectory
+
+
+def default_parts(
     settings: FactFlowSettings,
     *,
     db: Database | None = None,
     registry: Registry | None = None,
     bus: EventBus | None = None,
     queues: QueueBackend | None = None,
-    owner_id: str | None = None,
-) -> ExecutionService:
-    """Wire the default parts (SQLite or PostgreSQL from settings, in-process bus
-    and queues, local storage, batched lineage) into a service."""
+) -> ServiceParts:
+    """SQLite or PostgreSQL from settings, in-process bus and queues, local
+    storage, batched lineage and the entry-point registry; given parts win."""
     database = db or Database.from_settings(settings)
     storage = LocalFileStorage(settings.resolved_storage_dir)
-    return ExecutionService(
-        settings=settings,
+    return ServiceParts(
         db=database,
         bus=bus or InProcessEventBus(),
         registry=registry
@@ -47,6 +70,67 @@ def build_execution_service(
             flush_interval=settings.lineage_flush_interval,
             storage=storage,
         ),
-        manager=OrchestratorManager(capacity=settings.max_running_executions, owner_id=owner_id),
         directory=RouteDirectory(settings.routes, prefix=settings.queue_prefix),
+    )
+
+
+@dataclass(frozen=True)
+class RunControl:
+    manager: OrchestratorManager
+    recovery: Recovery
+    control: ControlChannel
+    builder: RunBuilder
+
+
+def run_control(
+    settings: FactFlowSettings,
+    *,
+    db: Database,
+    bus: EventBus,
+    registry: Registry,
+    queues: QueueBackend,
+    storage: StorageBackend,
+    lineage: LineageRecorder,
+    owner_id: str | None,
+    orchestrators: OrchestratorFactory | None,
+) -> RunControl:
+    """One run controller (and its event log, which names its owner as the origin
+    of the events it writes) with recovery, the control channel and the builder."""
+    owner = owner_id or default_owner_id()
+    manager = OrchestratorManager(
+        events=EventLog(db, bus, origin=owner),
+        lineage=lineage,
+        capacity=settings.max_running_executions,
+        owner_id=owner,
+    )
+    factory = orchestrators or pipeline_orchestrators(
+        queues=queues,
+        lineage=lineage,
+        registry=registry,
+        cancel_grace=settings.cancel_grace,
+        progress_interval=settings.progress_interval,
+    )
+    return RunControl(
+        manager=manager,
+        recovery=Recovery(
+            db=db,
+            manager=manager,
+            heartbeat_interval=settings.heartbeat_interval,
+            heartbeat_timeout=settings.heartbeat_timeout,
+        ),
+        control=ControlChannel(
+            db=db,
+            bus=bus,
+            manager=manager,
+            remote_cancel_timeout=settings.cancel_grace + settings.heartbeat_timeout + 5.0,
+        ),
+        builder=RunBuilder(
+            db=db,
+            storage=storage,
+            registry=registry,
+            events=manager.events,
+            manager=manager,
+            factory=factory,
+            max_failure_events=settings.max_failure_events,
+        ),
     )

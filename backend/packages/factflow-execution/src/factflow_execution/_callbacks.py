@@ -1,9 +1,10 @@
-"""``ExecutionStatusCallbackAdapter``: the orchestrator's callback, into the service.
+"""``ExecutionStatusCallbackAdapter``: the orchestrator's callback, into the run controller.
 
 Route and progress signals become events in the execution's log; message
 failures too, up to a cap (then they are only counted, so a run with a
-million failures cannot flood the log); ``on_finished`` asks the service to
-finalise, which happens after every orchestrator task has stopped.
+million failures cannot flood the log); ``on_finished`` asks the
+``OrchestratorManager`` to finish the run, which happens after every
+orchestrator task has stopped.
 
 These events are *posted* (``EventLog.post``): written promptly by a flush
 task, or together with the terminal status when the run ends first, so the
@@ -13,38 +14,37 @@ pay one commit per route event.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from factflow_foundation import get_logger
 from factflow_protocols import MessageFailure, ProgressSnapshot, RouteProgress, RunOutcome
 
-from factflow_execution._events import EventKind
-
-if TYPE_CHECKING:
-    from factflow_execution._service import ExecutionService
+from factflow_execution._events import EventKind, EventLog
+from factflow_execution._manager import OrchestratorManager
 
 __all__ = ["ExecutionStatusCallbackAdapter"]
 
-_log = get_logger("factflow.execution.callbacks")
-
 
 class ExecutionStatusCallbackAdapter:
-    """Implements ``OrchestratorCallback`` for one execution of one ``ExecutionService``."""
+    """Implements ``OrchestratorCallback`` for one execution run by an ``OrchestratorManager``."""
 
     def __init__(
-        self, service: ExecutionService, execution_id: str, *, max_failure_events: int = 50
+        self,
+        execution_id: str,
+        *,
+        events: EventLog,
+        manager: OrchestratorManager,
+        max_failure_events: int,
     ) -> None:
-        self._service = service
+        self._events = events
+        self._manager = manager
         self.execution_id = execution_id
         self._max_failure_events = max_failure_events
         self.failure_events = 0
         self.failure_events_suppressed = 0
 
     async def on_route_started(self, route: str) -> None:
-        self._service.event_log.post(self.execution_id, EventKind.ROUTE_STARTED, {"route": route})
+        self._events.post(self.execution_id, EventKind.ROUTE_STARTED, {"route": route})
 
     async def on_route_drained(self, route: str, progress: RouteProgress) -> None:
-        self._service.event_log.post(
+        self._events.post(
             self.execution_id,
             EventKind.ROUTE_DRAINED,
             {"route": route, "counts": progress.as_dict()},
@@ -55,7 +55,7 @@ class ExecutionStatusCallbackAdapter:
             self.failure_events_suppressed += 1
             return
         self.failure_events += 1
-        self._service.event_log.post(
+        self._events.post(
             self.execution_id,
             EventKind.MESSAGE_FAILED,
             {
@@ -68,7 +68,7 @@ class ExecutionStatusCallbackAdapter:
         )
 
     async def on_progress(self, progress: ProgressSnapshot) -> None:
-        self._service.event_log.post(
+        self._events.post(
             self.execution_id,
             EventKind.PROGRESS,
             {
@@ -80,6 +80,6 @@ class ExecutionStatusCallbackAdapter:
         )
 
     async def on_finished(self, outcome: RunOutcome) -> None:
-        await self._service.finalize(
+        await self._manager.finish(
             self.execution_id, outcome, failure_events_suppressed=self.failure_events_suppressed
         )

@@ -1,7 +1,8 @@
 """The DAG view of an execution: routes as nodes, route→route edges (DESIGN §6).
 
 Built from the execution's snapshot (never the current stored config), and
-annotated with per-node stats and per-edge message counts from lineage.
+annotated with per-node stats and per-edge message counts from lineage
+(``factflow_lineage.edge_counts``).
 """
 
 from __future__ import annotations
@@ -9,14 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from factflow_infra.db import lineage_records
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import and_, func, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from factflow_execution._models import ExecutionStats, ExecutionStatus, RouteStats
 
-__all__ = ["DAGEdge", "DAGNode", "DAGResponse", "build_dag", "edge_counts"]
+__all__ = ["DAGEdge", "DAGNode", "DAGResponse", "build_dag"]
 
 
 class DAGNode(BaseModel):
@@ -59,27 +57,6 @@ class DAGResponse(BaseModel):
     status: ExecutionStatus = Field(description="Its status when the view was built.")
     nodes: list[DAGNode] = Field(description="Every route of the snapshot.")
     edges: list[DAGEdge] = Field(description="Every route→route link of the snapshot.")
-
-
-async def edge_counts(conn: AsyncConnection, execution_id: str) -> dict[tuple[str, str], int]:
-    """Messages per (parent route, child route), joined through parent ids in lineage."""
-    child = lineage_records.alias("child")
-    parent = lineage_records.alias("parent")
-    query = (
-        select(parent.c.route, child.c.route, func.count())
-        .select_from(
-            child.join(
-                parent,
-                and_(
-                    parent.c.execution_id == child.c.execution_id,
-                    parent.c.message_id == child.c.parent_message_id,
-                ),
-            )
-        )
-        .where(child.c.execution_id == execution_id)
-        .group_by(parent.c.route, child.c.route)
-    )
-    return {(r[0], r[1]): int(r[2]) for r in (await conn.execute(query)).all()}
 
 
 def _targets(route: Mapping[str, Any]) -> list[str]:

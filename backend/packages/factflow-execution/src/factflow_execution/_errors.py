@@ -36,6 +36,8 @@ __all__ = [
 
 
 class ExecutionNotFoundError(NotFoundError):
+    """No execution has this id (or id prefix)."""
+
     code = "execution-not-found"
 
     def __init__(self, execution_id: str) -> None:
@@ -43,6 +45,8 @@ class ExecutionNotFoundError(NotFoundError):
 
 
 class ConfigNotFoundError(NotFoundError):
+    """No stored config has this name (or this version of it)."""
+
     code = "config-not-found"
 
     def __init__(self, name: str, version: int | None = None) -> None:
@@ -51,6 +55,8 @@ class ConfigNotFoundError(NotFoundError):
 
 
 class AmbiguousIdError(InvalidInputError):
+    """An id prefix matches several executions; ``extra["candidates"]`` lists them."""
+
     code = "ambiguous-id"
 
     def __init__(self, prefix: str, candidates: Sequence[str]) -> None:
@@ -62,6 +68,9 @@ class AmbiguousIdError(InvalidInputError):
 
 
 class IllegalTransitionError(ConflictError):
+    """The execution's status does not allow the request (e.g. cancel a completed run);
+    ``status`` is the status it has."""
+
     code = "illegal-transition"
 
     def __init__(self, execution_id: str, action: str, status: str, allowed: Sequence[str]) -> None:
@@ -80,6 +89,8 @@ def _past(action: str) -> str:
 
 
 class ConfigArchivedError(ConflictError):
+    """The config is archived; apply it again to run it."""
+
     code = "config-archived"
 
     def __init__(self, name: str) -> None:
@@ -90,10 +101,14 @@ class ConfigArchivedError(ConflictError):
 
 
 class NothingToReplayError(ConflictError):
+    """A replay selection matched no messages of the parent execution."""
+
     code = "nothing-to-replay"
 
 
 class ExecutionCapacityError(CapacityExceededError):
+    """This server already runs as many executions as it may (``max_running_executions``)."""
+
     code = "capacity-exceeded"
 
     def __init__(self, capacity: int) -> None:

@@ -24,58 +24,42 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final, TypeAlias
+from enum import StrEnum
+from typing import Any, TypeAlias
 
-from factflow_foundation import dumps, get_logger, utcnow
+from factflow_foundation import get_logger, utcnow
 from factflow_infra.db import Database, execution_events, pipeline_executions
 from factflow_protocols import EventBus
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import RowMapping, Update, insert, select, text, update
+from sqlalchemy import RowMapping, Update, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from factflow_execution._channels import NOTIFY_CHANNEL, notify
 from factflow_execution._errors import ExecutionNotFoundError
 from factflow_execution._models import TERMINAL_STATUSES
 
 __all__ = [
-    "CONTROL_CHANNEL",
-    "NOTIFY_CHANNEL",
     "EventKind",
     "EventLog",
     "EventWriter",
     "ExecutionEvent",
-    "Wakeup",
     "execution_topic",
     "read_events",
 ]
 
 _log = get_logger("factflow.execution.events")
 
-NOTIFY_CHANNEL: Final = "factflow_events"
-CONTROL_CHANNEL: Final = "factflow_control"
 
+class EventKind(StrEnum):
+    """The kinds of events in the log (the ``kind`` of an SSE frame's data)."""
 
-@dataclass(frozen=True, slots=True)
-class Wakeup:
-    """A notification that an execution's log grew (from another process).
-
-    Carries no event: whoever receives it reads the log (or the row) by cursor.
-    """
-
-    execution_id: str
-    seq: int | None = None
-
-
-class EventKind:
-    """The kinds of events in the log."""
-
-    STATUS: Final = "status"
-    ROUTE_STARTED: Final = "route.started"
-    ROUTE_DRAINED: Final = "route.drained"
-    PROGRESS: Final = "progress"
-    MESSAGE_FAILED: Final = "message.failed"
-    STORAGE_WRITTEN: Final = "storage.written"
+    STATUS = "status"
+    ROUTE_STARTED = "route.started"
+    ROUTE_DRAINED = "route.drained"
+    PROGRESS = "progress"
+    MESSAGE_FAILED = "message.failed"
+    STORAGE_WRITTEN = "storage.written"
 
 
 class ExecutionEvent(BaseModel):
@@ -100,7 +84,7 @@ def execution_topic(execution_id: str) -> str:
     return f"execution:{execution_id}"
 
 
-PostedEvents: TypeAlias = list[tuple[str, dict[str, Any], datetime | None]]
+PostedEvents: TypeAlias = list[tuple[EventKind, dict[str, Any], datetime | None]]
 """Events waiting to be written: ``(kind, data, at)``."""
 
 
@@ -113,32 +97,30 @@ class EventWriter:
     for all of them.
     """
 
-    __slots__ = ("_deferred", "_dialect", "_origin", "conn", "events", "execution_id")
+    __slots__ = ("_deferred", "_origin", "conn", "events", "execution_id")
 
     def __init__(
         self,
         conn: AsyncConnection,
         execution_id: str,
-        dialect: str,
         origin: str,
         deferred: PostedEvents | None = None,
     ) -> None:
         self.conn = conn
         self.execution_id = execution_id
         self.events: list[ExecutionEvent] = []
-        self._dialect = dialect
         self._origin = origin
         self._deferred: PostedEvents = list(deferred or ())
 
-    def defer(self, kind: str, data: dict[str, Any]) -> None:
+    def defer(self, kind: EventKind, data: dict[str, Any]) -> None:
         """Queue an event for this transaction (written before anything appended later)."""
         self._deferred.append((kind, data, utcnow()))
 
-    async def append(self, kind: str, data: dict[str, Any]) -> ExecutionEvent:
+    async def append(self, kind: EventKind, data: dict[str, Any]) -> ExecutionEvent:
         return (await self.append_many([(kind, data, None)]))[0]
 
     async def append_many(
-        self, items: Sequence[tuple[str, dict[str, Any], datetime | None]]
+        self, items: Sequence[tuple[EventKind, dict[str, Any], datetime | None]]
     ) -> list[ExecutionEvent]:
         """Append ``(kind, data, at)`` events (``at`` None = now), after any deferred
         ones, with consecutive seqs: one seq UPDATE, one INSERT and at most one
@@ -160,7 +142,7 @@ class EventWriter:
         return written[len(written) - len(items) :]
 
     async def update_and_append(
-        self, statement: Update, kind: str, data: dict[str, Any]
+        self, statement: Update, kind: EventKind, data: dict[str, Any]
     ) -> tuple[RowMapping | None, ExecutionEvent | None]:
         """Run ``statement`` (an UPDATE of this execution's row) and append one event
         with the same statement's seq bump: ``(row, event)``, or ``(None, None)``
@@ -182,7 +164,9 @@ class EventWriter:
         if self._deferred:
             await self.append_many([])
 
-    def _take(self, items: Sequence[tuple[str, dict[str, Any], datetime | None]]) -> PostedEvents:
+    def _take(
+        self, items: Sequence[tuple[EventKind, dict[str, Any], datetime | None]]
+    ) -> PostedEvents:
         batch = self._deferred + list(items)
         self._deferred = []
         return batch
@@ -210,16 +194,11 @@ class EventWriter:
             await self.conn.execute(insert(execution_events).values(rows[0]))
         else:
             await self.conn.execute(insert(execution_events), rows)
-        if self._dialect == "postgresql":
-            await self.conn.execute(
-                text("SELECT pg_notify(:channel, :payload)"),
-                {
-                    "channel": NOTIFY_CHANNEL,
-                    "payload": dumps(
-                        {"execution_id": self.execution_id, "seq": last, "origin": self._origin}
-                    ),
-                },
-            )
+        await notify(
+            self.conn,
+            NOTIFY_CHANNEL,
+            {"execution_id": self.execution_id, "seq": last, "origin": self._origin},
+        )
         self.events.extend(events)
         return events
 
@@ -256,9 +235,7 @@ class EventLog:
                 posted = (claimed or []) + self._posted.pop(execution_id, [])
                 try:
                     async with self._db.transaction() as conn:
-                        writer = EventWriter(
-                            conn, execution_id, self._db.dialect, self.origin, posted
-                        )
+                        writer = EventWriter(conn, execution_id, self.origin, posted)
                         yield writer
                         await writer.flush_deferred()
                 except BaseException:
@@ -275,12 +252,14 @@ class EventLog:
                 del self._users[execution_id]
                 del self._locks[execution_id]
 
-    async def append(self, execution_id: str, kind: str, data: dict[str, Any]) -> ExecutionEvent:
+    async def append(
+        self, execution_id: str, kind: EventKind, data: dict[str, Any]
+    ) -> ExecutionEvent:
         """Append one event in its own transaction."""
         async with self.writing(execution_id) as writer:
             return await writer.append(kind, data)
 
-    def post(self, execution_id: str, kind: str, data: dict[str, Any]) -> None:
+    def post(self, execution_id: str, kind: EventKind, data: dict[str, Any]) -> None:
         """Buffer an event for the next write transaction on ``execution_id``.
 
         Never blocks.  A flush task is started at once, so the event is written

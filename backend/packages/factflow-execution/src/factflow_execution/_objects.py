@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from factflow_foundation import NotFoundError
-from factflow_infra.db import Database, storage_objects
-from factflow_infra.storage import ExecutionStorageService, validate_key
+from factflow_infra.db import Database
+from factflow_infra.storage import ExecutionStorageService, get_storage_object, validate_key
 from factflow_protocols import StorageBackend, StoredObject
-from sqlalchemy import select
 
 from factflow_execution._events import EventKind, EventLog
 
@@ -42,22 +41,8 @@ async def read_object(
     malformed key, ``NotFoundError`` for one never written)."""
     validate_key(key)
     async with db.connect() as conn:
-        query = select(storage_objects).where(
-            storage_objects.c.execution_id == execution_id, storage_objects.c.key == key
-        )
-        row = (await conn.execute(query)).mappings().first()
-    if row is None:
+        record = await get_storage_object(conn, execution_id, key)
+    if record is None:
         raise NotFoundError(f"execution {execution_id} stored no object with key {key!r}")
     data = await ExecutionStorageService(db, backend, execution_id, None).get(key)
-    meta = StoredObject(
-        execution_id=execution_id,
-        key=key,
-        size=row["size"],
-        checksum=row["checksum"],
-        content_type=row["content_type"],
-        route=row["route"],
-        message_id=row["message_id"],
-        written_at=row["written_at"],
-        location=backend.locate(f"{execution_id}/{key}"),
-    )
-    return meta, data
+    return record.to_stored_object(backend.locate(f"{execution_id}/{key}")), data

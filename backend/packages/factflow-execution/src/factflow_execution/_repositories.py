@@ -11,7 +11,7 @@ import base64
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from factflow_foundation import InvalidInputError, fingerprint, loads, new_id, utcnow
 from factflow_infra.db import pipeline_configs, pipeline_executions
@@ -27,12 +27,14 @@ from factflow_execution._models import (
     ACTIVE_STATUSES,
     ConfigSourceType,
     ExecutionStats,
+    ExecutionStatus,
     PipelineConfig,
     PipelineExecution,
     ReplaySource,
 )
 
 __all__ = [
+    "ActiveRow",
     "ExecutionFilter",
     "ExecutionPage",
     "PipelineConfigRepository",
@@ -167,6 +169,15 @@ class ExecutionFilter:
     until: datetime | None = None
     parent_execution_id: str | None = None
     schedule_id: str | None = None
+
+
+class ActiveRow(NamedTuple):
+    """What recovery needs to know of a pending or running execution."""
+
+    id: str
+    status: ExecutionStatus
+    owner: str | None
+    heartbeat_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -321,13 +332,15 @@ class PipelineExecutionRepository:
             next_cursor = encode_cursor(last.created_at, last.id)
         return ExecutionPage(items=items, next_cursor=next_cursor)
 
-    async def active_ids(self) -> list[tuple[str, str | None, datetime | None]]:
-        """``(id, owner, heartbeat_at)`` of every pending or running execution."""
+    async def active(self, owner: str | None = None) -> list[ActiveRow]:
+        """Every pending or running execution (of ``owner`` only, when given)."""
         t = pipeline_executions
-        query = select(t.c.id, t.c.owner, t.c.heartbeat_at).where(
+        query = select(t.c.id, t.c.status, t.c.owner, t.c.heartbeat_at).where(
             t.c.status.in_(sorted(ACTIVE_STATUSES))
         )
-        return [(r[0], r[1], r[2]) for r in (await self.conn.execute(query)).all()]
+        if owner is not None:
+            query = query.where(t.c.owner == owner)
+        return [ActiveRow(*r) for r in (await self.conn.execute(query)).all()]
 
     async def renew_heartbeats(self, owner: str) -> int:
         """Renew the heartbeat of every active execution ``owner`` runs (one statement)."""

@@ -22,16 +22,19 @@ import builtins
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Protocol
 
+from factflow_engine import Registry, RouteDirectory
 from factflow_foundation import CapacityExceededError, FactFlowError, get_logger, new_id, utcnow
+from factflow_infra.db import Database
 from pydantic import ValidationError
-from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from factflow_execution._events import EventKind
-from factflow_execution._models import ConfigSourceType
+from factflow_execution._channels import SCHEDULE_CHANNEL, notify
+from factflow_execution._events import EventKind, EventLog
+from factflow_execution._manager import OrchestratorManager
+from factflow_execution._models import ConfigSourceType, PipelineExecution
 from factflow_execution._repositories import PipelineExecutionRepository
 from factflow_execution._schedules_errors import InvalidScheduleError, ScheduleExistsError
 from factflow_execution._schedules_models import (
@@ -42,17 +45,29 @@ from factflow_execution._schedules_models import (
 )
 from factflow_execution._schedules_repository import ScheduleRepository
 from factflow_execution._schedules_timing import Trigger
+from factflow_execution._snapshots import config_snapshot
 from factflow_execution._transitions import transition
 
-if TYPE_CHECKING:
-    from factflow_execution._service import ExecutionService
-
-__all__ = ["SCHEDULE_CHANNEL", "ScheduleService", "parse_spec", "trigger_of"]
+__all__ = ["SCHEDULE_CHANNEL", "ScheduleHost", "ScheduleService", "parse_spec", "trigger_of"]
 
 _log = get_logger("factflow.execution.schedules")
 
-SCHEDULE_CHANNEL: Final = "factflow_schedules"
 _MAX_NEXT = 100
+
+
+class ScheduleHost(Protocol):
+    """What schedules need of the service that hosts them (``ExecutionService`` is
+    one): its database, event log and run controller, what a snapshot is resolved
+    with, and a way to start a pending run.  A protocol, so this module never
+    imports the service back."""
+
+    db: Database
+    registry: Registry
+    directory: RouteDirectory
+    event_log: EventLog
+    manager: OrchestratorManager
+
+    async def start(self, execution_id: str) -> PipelineExecution: ...
 
 
 def parse_spec(fields: Mapping[str, Any]) -> ScheduleSpec:
@@ -122,9 +137,7 @@ def plan_step(schedule: Schedule, now: datetime) -> _Plan | None:
 class ScheduleService:
     """Create, list, pause, resume and delete schedules; claim due fire times."""
 
-    def __init__(
-        self, service: ExecutionService, *, clock: Callable[[], datetime] = utcnow
-    ) -> None:
+    def __init__(self, service: ScheduleHost, *, clock: Callable[[], datetime] = utcnow) -> None:
         self._service = service
         self.clock = clock
         self._listeners: list[Callable[[], None]] = []
@@ -150,7 +163,9 @@ class ScheduleService:
         if not isinstance(spec, ScheduleSpec):
             spec = parse_spec(spec)
         svc = self._service
-        await svc._snapshot(spec.config_name, spec.config_version, spec.params)
+        await config_snapshot(
+            svc.db, svc.registry, svc.directory, spec.config_name, spec.config_version, spec.params
+        )
         now = self.clock()
         cursor = None if spec.paused else trigger_of(spec).next_after(now)
         try:
@@ -261,7 +276,14 @@ class ScheduleService:
         failure: str | None = None
         if plan.fire_time is not None:
             try:
-                snapshot = await svc._snapshot(seen.config_name, seen.config_version, seen.params)
+                snapshot = await config_snapshot(
+                    svc.db,
+                    svc.registry,
+                    svc.directory,
+                    seen.config_name,
+                    seen.config_version,
+                    seen.params,
+                )
             except FactFlowError as exc:
                 failure = f"could not create the run: {exc}"
         execution_id = new_id()
@@ -335,11 +357,7 @@ class ScheduleService:
     # -- change notification ------------------------------------------------------
 
     async def _notify(self, conn: AsyncConnection, schedule_id: str) -> None:
-        if self._service.db.is_postgres:  # delivered at commit, to every listener
-            await conn.execute(
-                text("SELECT pg_notify(:channel, :payload)"),
-                {"channel": SCHEDULE_CHANNEL, "payload": schedule_id},
-            )
+        await notify(conn, SCHEDULE_CHANNEL, schedule_id)  # delivered at commit
 
     def _changed(self) -> None:
         for callback in self._listeners:

@@ -1,9 +1,11 @@
 """The one place that writes an execution's ``status`` (DESIGN §4).
 
 Every transition is one conditional UPDATE (``… WHERE id = :id AND status IN
-(:allowed)``) plus its ``status`` event, in the caller's transaction.  The loser
-of a race sees no row and gets ``None`` back: the caller decides whether that
-is an error (an illegal request) or a no-op (a lost race).
+(:allowed)``) plus its ``status`` event, in the caller's transaction.  The
+answer is closed: ``Applied(row, event)`` when the row moved, or
+``Refused(current, why)`` when it did not (nothing written), so a caller
+never re-reads the row to learn whether it lost a race or asked for an
+illegal move.
 
     pending ──start──▶ running ──drained──▶ completed
        │                  ├──error/timeout──▶ failed
@@ -13,19 +15,29 @@ is an error (an illegal request) or a no-op (a lost race).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from enum import StrEnum
+from typing import Any, Final, TypeAlias
 
 from factflow_foundation import utcnow
 from factflow_infra.db import pipeline_executions
-from sqlalchemy import ColumnElement, update
+from sqlalchemy import ColumnElement, select, update
 
-from factflow_execution._events import EventKind, EventWriter
+from factflow_execution._errors import ExecutionNotFoundError, IllegalTransitionError
+from factflow_execution._events import EventKind, EventWriter, ExecutionEvent
 from factflow_execution._models import ExecutionStats, ExecutionStatus, PipelineExecution
 from factflow_execution._repositories import row_to_execution
 
-__all__ = ["ALLOWED_FROM", "transition"]
+__all__ = [
+    "ALLOWED_FROM",
+    "Applied",
+    "Refusal",
+    "Refused",
+    "TransitionResult",
+    "transition",
+]
 
 ALLOWED_FROM: Final[Mapping[str, frozenset[str]]] = {
     "running": frozenset({"pending"}),
@@ -36,6 +48,48 @@ ALLOWED_FROM: Final[Mapping[str, frozenset[str]]] = {
 }
 
 
+class Refusal(StrEnum):
+    """Why a transition was refused."""
+
+    ILLEGAL = "illegal"
+    """The current status does not lead to the target (e.g. completed → cancelled)."""
+    CHANGED = "changed"
+    """Legal in general, but the row is no longer in the status the caller expected."""
+    GUARD = "guard"
+    """The caller's extra condition (``only_if``) did not hold."""
+    MISSING = "missing"
+    """No execution has this id."""
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """The row moved: the updated row and the ``status`` event that says so."""
+
+    row: PipelineExecution
+    event: ExecutionEvent
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """Nothing was written: the status the row has now (None if it does not exist) and why."""
+
+    execution_id: str
+    to: ExecutionStatus
+    current: ExecutionStatus | None
+    why: Refusal
+
+    def error(self, action: str) -> ExecutionNotFoundError | IllegalTransitionError:
+        """The error to raise when the refused move was a caller's request (``action``)."""
+        if self.current is None:
+            return ExecutionNotFoundError(self.execution_id)
+        return IllegalTransitionError(
+            self.execution_id, action, self.current, sorted(ALLOWED_FROM[self.to])
+        )
+
+
+TransitionResult: TypeAlias = Applied | Refused
+
+
 async def transition(
     writer: EventWriter,
     to: ExecutionStatus,
@@ -43,46 +97,55 @@ async def transition(
     error: str | None = None,
     stats: ExecutionStats | None = None,
     owner: str | None = None,
-    extra_event: Mapping[str, Any] | None = None,
     at: datetime | None = None,
+    expected: Collection[ExecutionStatus] | None = None,
     only_if: ColumnElement[bool] | None = None,
-) -> PipelineExecution | None:
+) -> TransitionResult:
     """Move ``writer.execution_id`` to ``to`` if its current status allows it.
 
-    Returns the updated execution, or ``None`` when the row was not in an
-    allowed state (nothing written).  Terminal transitions stamp
-    ``finished_at`` and store ``error`` and the materialised ``stats``;
-    ``running`` stamps ``started_at``, the owner and its first heartbeat.
-    ``only_if`` adds a condition to the UPDATE (e.g. "heartbeat still stale").
+    Terminal transitions stamp ``finished_at`` and store ``error`` and the
+    materialised ``stats``; ``running`` stamps ``started_at``, the owner and its
+    first heartbeat.  ``expected`` narrows the statuses moved from (the one the
+    caller read, say); ``only_if`` adds a condition to the UPDATE (e.g. "the
+    heartbeat is still stale").
     """
     allowed = ALLOWED_FROM.get(to)
     if allowed is None:
         raise ValueError(f"no transition leads to {to!r}")
+    moved_from = allowed if expected is None else allowed & frozenset(expected)
     now = at or utcnow()
     values: dict[str, Any] = {"status": to}
+    data: dict[str, Any] = {"status": to}
     if to == "running":
         values.update(started_at=now, owner=owner, heartbeat_at=now)
     else:
-        values["finished_at"] = now
-        values["error"] = error
-        if stats is not None:
-            values["stats"] = stats.model_dump(mode="json")
-    data: dict[str, Any] = {"status": to}
-    if error is not None:
-        data["error"] = error
-    if to != "running":
+        values.update(finished_at=now, error=error)
         data["finished_at"] = now.isoformat()
         if stats is not None:
-            data["stats"] = values["stats"]
-    if extra_event:
-        data.update(extra_event)
+            values["stats"] = data["stats"] = stats.model_dump(mode="json")
+    if error is not None:
+        data["error"] = error
     t = pipeline_executions
-    statement = update(t).where(t.c.id == writer.execution_id, t.c.status.in_(sorted(allowed)))
+    statement = update(t).where(t.c.id == writer.execution_id, t.c.status.in_(sorted(moved_from)))
     if only_if is not None:
         statement = statement.where(only_if)
     # The status UPDATE also takes the event's seq (and those of events deferred
     # before it): one statement for both, then one INSERT.
     row, event = await writer.update_and_append(statement.values(values), EventKind.STATUS, data)
-    if row is None or event is None:
-        return None
-    return row_to_execution(row).model_copy(update={"last_event_seq": event.seq})
+    if row is not None and event is not None:
+        return Applied(
+            row_to_execution(row).model_copy(update={"last_event_seq": event.seq}), event
+        )
+    # Only the loser pays for this read, in the same transaction.
+    current = (
+        await writer.conn.execute(select(t.c.status).where(t.c.id == writer.execution_id))
+    ).scalar_one_or_none()
+    if current is None:
+        why = Refusal.MISSING
+    elif current not in allowed:
+        why = Refusal.ILLEGAL
+    elif current not in moved_from:
+        why = Refusal.CHANGED
+    else:
+        why = Refusal.GUARD
+    return Refused(writer.execution_id, to, current, why)

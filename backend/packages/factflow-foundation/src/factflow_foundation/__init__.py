@@ -12,7 +12,7 @@ from factflow_foundation.errors import (
 from factflow_foundation.ids import derived_id, new_id
 from factflow_foundation.jsonutil import JSONValue, canonical_json, dumps, fingerprint, loads
 from factflow_foundation.logging import configure_logging, get_logger
-from factflow_foundation.settings import FactFlowSettings
+from factflow_foundation.settings import FactFlowSettings, SettingDefaults
 
 __all__ = [
     "CapacityExceededError",
@@ -23,6 +23,7 @@ __all__ = [
     "InvalidInputError",
     "JSONValue",
     "NotFoundError",
+    "SettingDefaults",
     "canonical_json",
     "configure_logging",
     "derived_id",

@@ -7,11 +7,31 @@ test fixture) and passed down; nothing reads the environment at import time.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Final
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["FactFlowSettings"]
+__all__ = ["FactFlowSettings", "SettingDefaults"]
+
+
+class SettingDefaults:
+    """The defaults of the settings that constructors also take as arguments.
+
+    Written once, here: ``FactFlowSettings`` uses them as its field defaults,
+    and a constructor that takes the same value (``Database(busy_timeout_ms=…)``,
+    ``PipelineOrchestrator(cancel_grace=…)``, …) defaults to the same constant
+    instead of repeating the number.
+    """
+
+    queue_prefix: Final = "factflow"
+    max_running_executions: Final = 100
+    cancel_grace: Final = 5.0
+    lineage_batch_size: Final = 1000
+    lineage_flush_interval: Final = 0.25
+    progress_interval: Final = 0.25
+    max_failure_events: Final = 50
+    sqlite_busy_timeout_ms: Final = 30_000
 
 
 class FactFlowSettings(BaseSettings):
@@ -43,13 +63,14 @@ class FactFlowSettings(BaseSettings):
         "unset = in-memory queues in this process.",
     )
     queue_prefix: str = Field(
-        default="factflow", description="Prefix of queue names in the default route directory."
+        default=SettingDefaults.queue_prefix,
+        description="Prefix of queue names in the default route directory.",
     )
     routes: dict[str, str] = Field(
         default_factory=dict,
         description="Global route directory overrides: route name -> queue name.",
     )
-    max_running_executions: int = Field(default=100, ge=1)
+    max_running_executions: int = Field(default=SettingDefaults.max_running_executions, ge=1)
     scheduler: bool = Field(
         default=True,
         description="Run the schedule loop in this process (every server may; each fire "
@@ -61,22 +82,28 @@ class FactFlowSettings(BaseSettings):
     )
     shutdown_grace: float = Field(default=10.0, ge=0)
     cancel_grace: float = Field(
-        default=5.0, ge=0, description="Seconds in-flight processors may finish after a cancel."
+        default=SettingDefaults.cancel_grace,
+        ge=0,
+        description="Seconds in-flight processors may finish after a cancel.",
     )
-    lineage_batch_size: int = Field(default=1000, ge=1)
-    lineage_flush_interval: float = Field(default=0.25, gt=0)
+    lineage_batch_size: int = Field(default=SettingDefaults.lineage_batch_size, ge=1)
+    lineage_flush_interval: float = Field(default=SettingDefaults.lineage_flush_interval, gt=0)
     progress_interval: float = Field(
-        default=0.25, gt=0, description="Minimum seconds between coalesced progress events."
+        default=SettingDefaults.progress_interval,
+        gt=0,
+        description="Minimum seconds between coalesced progress events.",
     )
     max_failure_events: int = Field(
-        default=50, ge=0, description="Message-failure events per execution before only counting."
+        default=SettingDefaults.max_failure_events,
+        ge=0,
+        description="Message-failure events per execution before only counting.",
     )
     allow_import_paths: bool = Field(
         default=False,
         description="Let configs name processors as 'module:attr' import paths.",
     )
     api_token: str | None = Field(default=None, repr=False)
-    sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
+    sqlite_busy_timeout_ms: int = Field(default=SettingDefaults.sqlite_busy_timeout_ms, ge=0)
 
     @field_validator("data_dir", "storage_dir")
     @classmethod

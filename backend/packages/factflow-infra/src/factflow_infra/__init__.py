@@ -4,7 +4,6 @@ from factflow_infra.bus import InProcessEventBus, InProcessSubscription
 from factflow_infra.db import Database, upgrade_to_head
 from factflow_infra.queues import InMemoryQueue, InMemoryQueueBackend, queue_backend_from_settings
 from factflow_infra.storage import (
-    BusStorageObserver,
     ExecutionStorageService,
     InvalidStorageKeyError,
     LocalFileStorage,
@@ -12,7 +11,6 @@ from factflow_infra.storage import (
 )
 
 __all__ = [
-    "BusStorageObserver",
     "Database",
     "ExecutionStorageService",
     "InMemoryQueue",

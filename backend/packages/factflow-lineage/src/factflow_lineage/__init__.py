@@ -5,7 +5,8 @@
 * ``LineageRecord`` - a stored row; ``load_payload`` reads its input payload,
   inline or spilled to storage.
 * ``factflow_lineage.queries`` - ``route_stats`` / ``execution_totals`` (many
-  executions, one round trip), ``get_record``, ``ancestry``, ``descendants``,
+  executions, one round trip), ``edge_counts`` (messages per route→route
+  edge), ``get_record``, ``ancestry``, ``descendants``,
   ``list_records``, ``select_for_replay``.
 
 Errors: ``LineageFlushError`` (``InfrastructureError``), ``LineageRecorderClosedError``
@@ -20,6 +21,7 @@ from factflow_lineage.queries import (
     RouteStats,
     ancestry,
     descendants,
+    edge_counts,
     execution_totals,
     get_record,
     list_records,
@@ -42,6 +44,7 @@ __all__ = [
     "RouteStats",
     "ancestry",
     "descendants",
+    "edge_counts",
     "execution_totals",
     "get_record",
     "list_records",

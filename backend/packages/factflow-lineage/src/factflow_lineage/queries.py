@@ -4,7 +4,8 @@ Every function takes an ``AsyncConnection`` (``Database.connect()`` is
 enough) and never commits.  Tree walks are recursive CTEs, one round trip on
 SQLite and PostgreSQL alike; they stop at ``MAX_DEPTH`` levels so a corrupt
 cycle of parent ids cannot loop forever.  The aggregates (``route_stats``,
-``execution_totals``) live in ``factflow_lineage.stats`` and are re-exported.
+``execution_totals``, ``edge_counts``) live in ``factflow_lineage.stats`` and
+are re-exported.
 """
 
 from __future__ import annotations
@@ -20,7 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
 
 from factflow_lineage.records import LineageRecord
-from factflow_lineage.stats import ExecutionTotals, RouteStats, execution_totals, route_stats
+from factflow_lineage.stats import (
+    ExecutionTotals,
+    RouteStats,
+    edge_counts,
+    execution_totals,
+    route_stats,
+)
 
 __all__ = [
     "MAX_DEPTH",
@@ -30,6 +37,7 @@ __all__ = [
     "RouteStats",
     "ancestry",
     "descendants",
+    "edge_counts",
     "execution_totals",
     "get_record",
     "list_records",

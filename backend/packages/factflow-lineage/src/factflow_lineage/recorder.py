@@ -27,7 +27,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from factflow_foundation import FactFlowSettings, InvalidInputError, get_logger
+from factflow_foundation import FactFlowSettings, InvalidInputError, SettingDefaults, get_logger
 from factflow_infra.db import Database
 from factflow_protocols import LineageEntry, StorageBackend
 
@@ -75,8 +75,8 @@ class LineageRecorder:
         self,
         db: Database,
         *,
-        batch_size: int = 1000,
-        flush_interval: float = 0.25,
+        batch_size: int = SettingDefaults.lineage_batch_size,
+        flush_interval: float = SettingDefaults.lineage_flush_interval,
         max_buffer: int = 20_000,
         max_inline_payload: int = 64 * 1024,
         storage: StorageBackend | None = None,

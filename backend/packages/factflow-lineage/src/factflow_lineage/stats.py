@@ -1,9 +1,12 @@
 """Aggregates of ``lineage_records``: per route and per execution, many at once.
 
-Both read ``lineage_records_totals`` - totals per (execution, route, status)
-that the lineage writer keeps in the same transaction as the rows - with one
-``SELECT`` for any number of executions: a list page costs one round trip, and
-an execution with a million records costs a few rows, not a scan.
+``route_stats`` and ``execution_totals`` read ``lineage_records_totals`` -
+totals per (execution, route, status) that the lineage writer keeps in the
+same transaction as the rows - with one ``SELECT`` for any number of
+executions: a list page costs one round trip, and an execution with a million
+records costs a few rows, not a scan.  ``edge_counts`` (messages per
+route→route edge, for the DAG view) joins one execution's records through
+their parent ids.
 """
 
 from __future__ import annotations
@@ -13,11 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from factflow_infra.db import lineage_records_totals
-from sqlalchemy import select
+from factflow_infra.db import lineage_records, lineage_records_totals
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-__all__ = ["ExecutionTotals", "RouteStats", "execution_totals", "route_stats"]
+__all__ = ["ExecutionTotals", "RouteStats", "edge_counts", "execution_totals", "route_stats"]
 
 _t = lineage_records_totals
 
@@ -214,3 +217,25 @@ async def execution_totals(
             **acc.fields(), routes=len(acc.routes), roots=acc.roots
         )
     return result
+
+
+async def edge_counts(conn: AsyncConnection, execution_id: str) -> dict[tuple[str, str], int]:
+    """``{(parent route, child route): messages}`` of one execution: how many
+    messages each route passed to each other route, joined through parent ids."""
+    child = lineage_records.alias("child")
+    parent = lineage_records.alias("parent")
+    query = (
+        select(parent.c.route, child.c.route, func.count())
+        .select_from(
+            child.join(
+                parent,
+                and_(
+                    parent.c.execution_id == child.c.execution_id,
+                    parent.c.message_id == child.c.parent_message_id,
+                ),
+            )
+        )
+        .where(child.c.execution_id == execution_id)
+        .group_by(parent.c.route, child.c.route)
+    )
+    return {(r[0], r[1]): int(r[2]) for r in (await conn.execute(query)).all()}

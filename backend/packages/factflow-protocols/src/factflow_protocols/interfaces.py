@@ -9,6 +9,9 @@ Who implements what:
 * ``EventBus`` / ``Subscription`` - ``factflow_infra.bus``.
 * ``LineageSink`` - ``factflow_lineage.LineageRecorder``.
 * ``Processor`` / ``Adapter`` - ``factflow_engine`` built-ins and third parties.
+* ``Orchestrator`` - ``factflow_engine.PipelineOrchestrator``; the honest
+  double ``factflow_engine.testing.ScriptedOrchestrator`` passes the same
+  contract tests.
 * ``OrchestratorCallback`` - ``factflow_execution.ExecutionStatusCallbackAdapter``.
 """
 
@@ -37,6 +40,7 @@ __all__ = [
     "ExecutionStorage",
     "LineageSink",
     "MessageQueue",
+    "Orchestrator",
     "OrchestratorCallback",
     "Processor",
     "ProcessorContext",
@@ -301,3 +305,30 @@ class OrchestratorCallback(Protocol):
     async def on_progress(self, progress: ProgressSnapshot) -> None: ...
 
     async def on_finished(self, outcome: RunOutcome) -> None: ...
+
+
+class Orchestrator(Protocol):
+    """One run of a pipeline, as the process that owns it drives it.
+
+    The contract (``PipelineOrchestrator`` and its test double keep it alike):
+
+    * ``start()`` returns once the run is under way; it raises only when the run
+      could not begin at all (then no callback is ever called), and
+      ``RuntimeError`` when called twice.
+    * ``cancel(reason)`` asks the run to stop as ``cancelled``; idempotent, and a
+      no-op once an outcome was decided: the first outcome wins.
+    * The callback's ``on_finished(outcome)`` is called exactly once, after
+      every task of the run has stopped; ``wait()`` returns that outcome once
+      ``on_finished`` has returned (``RuntimeError`` before ``start``).
+    * ``progress()`` is a snapshot of the live counters, callable at any time.
+    """
+
+    execution_id: str
+
+    async def start(self) -> None: ...
+
+    def cancel(self, reason: str | None = None) -> None: ...
+
+    async def wait(self) -> RunOutcome: ...
+
+    def progress(self) -> ProgressSnapshot: ...

@@ -13,8 +13,10 @@ problem ``type``, its ``extra`` the extension members)::
 FastAPI's request validation errors are 422 problems whose ``issues`` name the
 field locations; Starlette's HTTP errors (404 route, 405, 401, 413, 415) keep
 their status; a database "data exception" (a value the database cannot hold,
-such as a NUL character) is a 422 and a lost connection a 503; text that is not
-valid Unicode (a lone surrogate) is a 422 wherever it is first encoded.  Anything else
+such as a NUL character) and a lost connection reach here already translated by
+``factflow_infra``'s ``Database`` (``DatabaseValueError`` 422,
+``DatabaseUnavailableError`` 503); text that is not valid Unicode (a lone
+surrogate) is a 422 wherever it is first encoded.  Anything else
 is a 500 problem that names a reference id and leaks nothing; the exception is
 logged with that id.
 """
@@ -42,7 +44,6 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, ExceptionHandler, Message, Receive, Scope, Send
 
@@ -235,35 +236,6 @@ async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
     )
 
 
-def _sqlstate(exc: DBAPIError) -> str:
-    state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
-    return state if isinstance(state, str) else ""
-
-
-async def _database_error(request: Request, exc: DBAPIError) -> JSONResponse:
-    """A DBAPI error that reached the edge: a value the database refused (SQLSTATE
-    class 22, "data exception": NUL characters, numbers out of range) is the
-    client's 422; a lost or refused connection is a 503; anything else a 500."""
-    if isinstance(exc, DataError) or _sqlstate(exc).startswith("22"):
-        _log.warning("%s %s: the database refused a value: %s", request.method, request.url, exc)
-        return problem_response(
-            422,
-            "invalid-input",
-            "the database cannot store or compare a value in this request "
-            "(for example a NUL character, or a number out of range)",
-            instance=instance_of(request.scope),
-        )
-    if isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated:
-        _log.warning("%s %s: database unavailable: %s", request.method, request.url, exc)
-        return problem_response(
-            503,
-            "infrastructure",
-            "the database is unavailable or busy; retry shortly",
-            instance=instance_of(request.scope),
-        )
-    return internal_error_response(request.scope, exc)
-
-
 def internal_error_response(scope: Scope, exc: BaseException) -> JSONResponse:
     """Log ``exc`` under a new reference id and return a 500 problem naming only the id."""
     reference = new_id()
@@ -303,7 +275,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(FactFlowError, cast(ExceptionHandler, _factflow_error))
     app.add_exception_handler(RequestValidationError, cast(ExceptionHandler, _validation_error))
     app.add_exception_handler(HTTPException, cast(ExceptionHandler, _http_error))
-    app.add_exception_handler(DBAPIError, cast(ExceptionHandler, _database_error))
     app.add_exception_handler(UnicodeEncodeError, cast(ExceptionHandler, _unencodable_text))
 
 

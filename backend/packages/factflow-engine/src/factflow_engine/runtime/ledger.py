@@ -160,7 +160,7 @@ class RunLedger:
     def _mark_started(self, route: RouteRuntime) -> None:
         if not route.started:
             route.started = True
-            self._pump.post("on_route_started", route.name)
+            self._pump.route_started(route.name)
 
     def _release_one(self) -> None:
         self.outstanding -= 1
@@ -175,7 +175,7 @@ class RunLedger:
             return
         route.drained = True
         self._drained.add(route.name)
-        self._pump.post("on_route_drained", route.name, progress.copy())
+        self._pump.route_drained(route.name, progress.copy())
         for target in route.downstream:
             target.open_sources -= 1
             self._check_drained(target)

@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from types import MappingProxyType
 
+from factflow_foundation import SettingDefaults
 from factflow_protocols import (
     ExecutionStorage,
     LineageEntry,
@@ -77,8 +78,8 @@ class PipelineOrchestrator:
         storage: ExecutionStorage,
         callback: OrchestratorCallback,
         registry: Registry,
-        cancel_grace: float = 5.0,
-        progress_interval: float = 0.25,
+        cancel_grace: float = SettingDefaults.cancel_grace,
+        progress_interval: float = SettingDefaults.progress_interval,
         initial_messages: Sequence[Message] | None = None,
         resume: ResumePlan | None = None,
         logger: logging.Logger | None = None,
@@ -343,8 +344,8 @@ class PipelineOrchestrator:
             self._logger.exception("execution %s: releasing queues failed", self.execution_id)
         await self._pump.close()
         outcome = self._outcome = RunOutcome(status, self.progress(), error)
-        await self._pump.call("on_progress", outcome.progress)
-        await self._pump.call("on_finished", outcome)
+        await self._pump.progress(outcome.progress)
+        await self._pump.finished(outcome)
         self._finished.set()
 
 

@@ -12,12 +12,21 @@ import asyncio
 import logging
 import math
 from collections import deque
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import TypeAlias
 
-from factflow_protocols import OrchestratorCallback, ProgressSnapshot
+from factflow_protocols import (
+    MessageFailure,
+    OrchestratorCallback,
+    ProgressSnapshot,
+    RouteProgress,
+    RunOutcome,
+)
 
 __all__ = ["CallbackPump"]
+
+_Call: TypeAlias = Callable[[OrchestratorCallback], Awaitable[None]]
+"""One callback method call, bound to its arguments (typed against the protocol)."""
 
 
 class CallbackPump:
@@ -34,7 +43,7 @@ class CallbackPump:
         self._snapshot = snapshot
         self._interval = interval
         self._logger = logger
-        self._events: deque[tuple[str, tuple[Any, ...]]] = deque()
+        self._events: deque[tuple[str, _Call]] = deque()
         self._wake = asyncio.Event()
         self._dirty = False
         self._closing = False
@@ -44,9 +53,19 @@ class CallbackPump:
     def start(self, name: str) -> None:
         self._task = asyncio.create_task(self._run(), name=name)
 
-    def post(self, method: str, *args: Any) -> None:
-        """Queue a call of ``callback.<method>(*args)`` (never blocks)."""
-        self._events.append((method, args))
+    # -- queued, in order, never blocking: one method per callback signal ------
+
+    def route_started(self, route: str) -> None:
+        self._post("on_route_started", lambda callback: callback.on_route_started(route))
+
+    def route_drained(self, route: str, progress: RouteProgress) -> None:
+        self._post("on_route_drained", lambda callback: callback.on_route_drained(route, progress))
+
+    def message_failed(self, failure: MessageFailure) -> None:
+        self._post("on_message_failed", lambda callback: callback.on_message_failed(failure))
+
+    def _post(self, name: str, call: _Call) -> None:
+        self._events.append((name, call))
         self._wake.set()
 
     def changed(self) -> None:
@@ -62,12 +81,20 @@ class CallbackPump:
         if self._task is not None:
             await self._task
 
-    async def call(self, method: str, *args: Any) -> None:
-        """Call a callback method now; an exception from it is logged, not raised."""
+    # -- delivered now (after ``close``: the last progress, then the outcome) ---
+
+    async def progress(self, snapshot: ProgressSnapshot) -> None:
+        await self._call("on_progress", lambda callback: callback.on_progress(snapshot))
+
+    async def finished(self, outcome: RunOutcome) -> None:
+        await self._call("on_finished", lambda callback: callback.on_finished(outcome))
+
+    async def _call(self, name: str, call: _Call) -> None:
+        """Run one callback call; an exception from it is logged, not raised."""
         try:
-            await getattr(self._callback, method)(*args)
+            await call(self._callback)
         except Exception:
-            self._logger.exception("orchestrator callback %s raised; continuing", method)
+            self._logger.exception("orchestrator callback %s raised; continuing", name)
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -84,11 +111,11 @@ class CallbackPump:
                     except TimeoutError:
                         pass  # the rate limit elapsed: time to send pending progress
             while self._events:
-                method, args = self._events.popleft()
-                await self.call(method, *args)
+                name, call = self._events.popleft()
+                await self._call(name, call)
             if self._closing:
                 return
             if self._dirty and loop.time() >= self._last_progress + self._interval:
                 self._dirty = False
                 self._last_progress = loop.time()
-                await self.call("on_progress", self._snapshot())
+                await self.progress(self._snapshot())

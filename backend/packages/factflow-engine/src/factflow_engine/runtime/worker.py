@@ -252,8 +252,7 @@ class RouteWorker:
         if entry is not None:
             await env.lineage.record(entry)
         if status == "failed":
-            env.pump.post(
-                "on_message_failed",
+            env.pump.message_failed(
                 MessageFailure(
                     env.execution_id,
                     route.name,

@@ -1,6 +1,11 @@
 """Database access: engines, transactions, the schema and migrations."""
 
 from factflow_infra.db.database import Database, display_url, normalise_url
+from factflow_infra.db.errors import (
+    DatabaseUnavailableError,
+    DatabaseValueError,
+    translate_driver_error,
+)
 from factflow_infra.db.migrations import current_revision, head_revision, upgrade_to_head
 from factflow_infra.db.schema import (
     execution_events,
@@ -16,6 +21,8 @@ from factflow_infra.db.schema import (
 
 __all__ = [
     "Database",
+    "DatabaseUnavailableError",
+    "DatabaseValueError",
     "current_revision",
     "display_url",
     "execution_events",
@@ -29,5 +36,6 @@ __all__ = [
     "schedule_fires",
     "schedules",
     "storage_objects",
+    "translate_driver_error",
     "upgrade_to_head",
 ]

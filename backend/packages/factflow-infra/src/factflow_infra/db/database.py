@@ -11,22 +11,27 @@ does no I/O.  Two entry points:
   transaction on SQLite, which WAL lets run beside the writer).
 
 Repositories take the ``AsyncConnection``; the caller owns the transaction.
+A driver error that leaves either block with a clear meaning (a value the
+database refuses, a lost connection) leaves it as a FactFlow error (see
+``factflow_infra.db.errors``), so callers never import SQLAlchemy's exceptions.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
-from factflow_foundation import FactFlowSettings, InfrastructureError
+from factflow_foundation import FactFlowSettings, InfrastructureError, SettingDefaults
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
+
+from factflow_infra.db.errors import translate_driver_error
 
 __all__ = ["Database", "display_url", "normalise_url"]
 
@@ -64,7 +69,7 @@ class Database:
         url: str,
         *,
         echo: bool = False,
-        busy_timeout_ms: int = 30_000,
+        busy_timeout_ms: int = SettingDefaults.sqlite_busy_timeout_ms,
         pool_size: int = 10,
     ) -> None:
         self.url = normalise_url(url)
@@ -118,23 +123,25 @@ class Database:
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
         """A write transaction: committed on success, rolled back on any error."""
         self._prepare_sqlite_dir()
-        if self.is_sqlite:
-            async with self._write_lock, _checkout(self._writer) as conn, conn.begin():
-                yield conn
-        else:
-            async with _checkout(self._writer) as conn, conn.begin():
-                yield conn
+        with _translated():
+            if self.is_sqlite:
+                async with self._write_lock, _checkout(self._writer) as conn, conn.begin():
+                    yield conn
+            else:
+                async with _checkout(self._writer) as conn, conn.begin():
+                    yield conn
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[AsyncConnection]:
         """A read unit; nothing it does is committed."""
         self._prepare_sqlite_dir()
-        async with _checkout(self._reader) as conn:
-            try:
-                yield conn
-            finally:
-                if conn.in_transaction():
-                    await conn.rollback()
+        with _translated():
+            async with _checkout(self._reader) as conn:
+                try:
+                    yield conn
+                finally:
+                    if conn.in_transaction():
+                        await conn.rollback()
 
     async def ping(self) -> None:
         """Raise ``InfrastructureError`` unless the database answers."""
@@ -182,6 +189,18 @@ def _install_sqlite_hooks(engine: AsyncEngine, busy_timeout_ms: int, *, immediat
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
         conn.exec_driver_sql(begin_sql)
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    """Re-raise a driver error that has a clear meaning as that FactFlow error."""
+    try:
+        yield
+    except DBAPIError as exc:
+        translated = translate_driver_error(exc)
+        if translated is None:
+            raise
+        raise translated from exc
 
 
 @asynccontextmanager

@@ -4,8 +4,8 @@
 * ``LocalFileStorage`` - ``StorageBackend`` over a directory (atomic writes).
 * ``ExecutionStorageService`` - ``ExecutionStorage`` for one execution: bytes in
   a backend, a ``storage_objects`` row each, an observer told of every write.
-* ``BusStorageObserver`` - the default observer: publishes on ``storage:<id>``.
-* ``list_storage_objects`` / ``storage_totals`` - repository-style queries.
+* ``get_storage_object`` / ``list_storage_objects`` / ``storage_totals`` -
+  repository-style queries.
 """
 
 from factflow_infra.storage.keys import (
@@ -19,28 +19,24 @@ from factflow_infra.storage.queries import (
     StorageObjectRecord,
     StorageTotals,
     delete_storage_object,
+    get_storage_object,
     list_storage_objects,
     storage_totals,
     upsert_storage_object,
 )
-from factflow_infra.storage.service import (
-    BusStorageObserver,
-    ExecutionStorageService,
-    storage_topic,
-)
+from factflow_infra.storage.service import ExecutionStorageService
 
 __all__ = [
     "MAX_KEY_LENGTH",
     "MAX_SEGMENT_BYTES",
-    "BusStorageObserver",
     "ExecutionStorageService",
     "InvalidStorageKeyError",
     "LocalFileStorage",
     "StorageObjectRecord",
     "StorageTotals",
     "delete_storage_object",
+    "get_storage_object",
     "list_storage_objects",
-    "storage_topic",
     "storage_totals",
     "upsert_storage_object",
     "validate_key",

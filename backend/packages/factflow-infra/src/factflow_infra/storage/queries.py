@@ -1,4 +1,4 @@
-"""The ``storage_objects`` table: upsert one row, page through rows, total them.
+"""The ``storage_objects`` table: upsert one row, read one, page through rows, total them.
 
 Repository-style helpers over an ``AsyncConnection``: they never commit; the
 caller owns the transaction (``Database.transaction()`` for writes,
@@ -25,6 +25,7 @@ __all__ = [
     "StorageObjectRecord",
     "StorageTotals",
     "delete_storage_object",
+    "get_storage_object",
     "list_storage_objects",
     "storage_totals",
     "upsert_storage_object",
@@ -106,6 +107,31 @@ async def delete_storage_object(conn: AsyncConnection, execution_id: str, key: s
     )
 
 
+def _record(row: Any) -> StorageObjectRecord:
+    return StorageObjectRecord(
+        id=row["id"],
+        execution_id=row["execution_id"],
+        key=row["key"],
+        size=row["size"],
+        checksum=row["checksum"],
+        content_type=row["content_type"],
+        route=row["route"],
+        message_id=row["message_id"],
+        written_at=row["written_at"],
+    )
+
+
+async def get_storage_object(
+    conn: AsyncConnection, execution_id: str, key: str
+) -> StorageObjectRecord | None:
+    """The row of (execution, key), or None when no such object was recorded."""
+    query = select(storage_objects).where(
+        storage_objects.c.execution_id == execution_id, storage_objects.c.key == key
+    )
+    row = (await conn.execute(query)).mappings().first()
+    return None if row is None else _record(row)
+
+
 async def list_storage_objects(
     conn: AsyncConnection,
     execution_id: str,
@@ -126,21 +152,7 @@ async def list_storage_objects(
     if after_id is not None:
         query = query.where(storage_objects.c.id > after_id)
     query = query.order_by(storage_objects.c.id).limit(limit)
-    rows = (await conn.execute(query)).mappings().all()
-    return [
-        StorageObjectRecord(
-            id=row["id"],
-            execution_id=row["execution_id"],
-            key=row["key"],
-            size=row["size"],
-            checksum=row["checksum"],
-            content_type=row["content_type"],
-            route=row["route"],
-            message_id=row["message_id"],
-            written_at=row["written_at"],
-        )
-        for row in rows
-    ]
+    return [_record(row) for row in (await conn.execute(query)).mappings().all()]
 
 
 async def storage_totals(

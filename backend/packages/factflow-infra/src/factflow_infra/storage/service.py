@@ -20,7 +20,7 @@ from factflow_foundation import (
     get_logger,
     utcnow,
 )
-from factflow_protocols import EventBus, StorageBackend, StorageObserver, StoredObject
+from factflow_protocols import StorageBackend, StorageObserver, StoredObject
 from sqlalchemy.exc import DBAPIError
 
 from factflow_infra.db.database import Database
@@ -32,7 +32,7 @@ from factflow_infra.storage.queries import (
     upsert_storage_object,
 )
 
-__all__ = ["BusStorageObserver", "ExecutionStorageService", "storage_topic"]
+__all__ = ["ExecutionStorageService"]
 
 _log = get_logger("factflow.infra.storage")
 
@@ -49,22 +49,6 @@ def _width(column: str) -> int:
 # Checked before writing anything: SQLite would store longer values silently,
 # PostgreSQL would refuse them only after the bytes are on disk.
 _WIDTHS = {name: _width(name) for name in ("content_type", "route", "message_id")}
-
-
-def storage_topic(execution_id: str) -> str:
-    """The event-bus topic storage writes of ``execution_id`` are published on."""
-    return f"storage:{execution_id}"
-
-
-class BusStorageObserver:
-    """``StorageObserver`` that publishes each ``StoredObject`` on the event bus."""
-
-    def __init__(self, bus: EventBus) -> None:
-        self._bus = bus
-
-    async def storage_written(self, obj: StoredObject) -> None:
-        """Publish ``obj`` on ``storage:<execution_id>`` (never blocks)."""
-        self._bus.publish(storage_topic(obj.execution_id), obj)
 
 
 class ExecutionStorageService:

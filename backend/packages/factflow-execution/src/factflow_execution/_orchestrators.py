@@ -1,0 +1,139 @@
+"""Building the orchestrator of an execution from its row.
+
+The ``OrchestratorManager`` drives anything that keeps the ``Orchestrator``
+contract (``factflow_protocols``); which one is built is a seam:
+``pipeline_orchestrators`` makes real ``PipelineOrchestrator``s, and tests pass
+a factory of ``factflow_engine.testing.ScriptedOrchestrator``s to exercise run
+control without running processors.  ``RunBuilder`` does what is the same for
+both: the pipeline from the snapshot, the replayed messages, the callback and
+the execution's storage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from factflow_engine import PipelineOrchestrator, Registry, ResolvedPipeline
+from factflow_foundation import get_logger
+from factflow_infra.db import Database
+from factflow_infra.storage import ExecutionStorageService
+from factflow_protocols import (
+    ExecutionStorage,
+    LineageSink,
+    Message,
+    Orchestrator,
+    OrchestratorCallback,
+    QueueBackend,
+    StorageBackend,
+)
+
+from factflow_execution._callbacks import ExecutionStatusCallbackAdapter
+from factflow_execution._events import EventLog
+from factflow_execution._manager import OrchestratorManager
+from factflow_execution._models import PipelineExecution, ReplaySource
+from factflow_execution._objects import EventLogStorageObserver
+from factflow_execution._replay import replay_messages, select_replay_records
+from factflow_execution._repositories import PipelineExecutionRepository
+
+__all__ = ["OrchestratorFactory", "OrchestratorRequest", "RunBuilder", "pipeline_orchestrators"]
+
+
+@dataclass(frozen=True)
+class OrchestratorRequest:
+    """Everything an orchestrator of one execution is built from."""
+
+    execution_id: str
+    pipeline: ResolvedPipeline
+    queue_names: Mapping[str, str]
+    callback: OrchestratorCallback
+    storage: ExecutionStorage
+    initial_messages: Sequence[Message] | None = None
+
+
+class OrchestratorFactory(Protocol):
+    """Builds the ``Orchestrator`` of one execution (no task starts until ``start``)."""
+
+    def __call__(self, request: OrchestratorRequest) -> Orchestrator: ...
+
+
+def pipeline_orchestrators(
+    *,
+    queues: QueueBackend,
+    lineage: LineageSink,
+    registry: Registry,
+    cancel_grace: float,
+    progress_interval: float,
+) -> OrchestratorFactory:
+    """A factory of real ``PipelineOrchestrator``s sharing these parts."""
+
+    def build(request: OrchestratorRequest) -> Orchestrator:
+        return PipelineOrchestrator(
+            request.execution_id,
+            request.pipeline,
+            queue_names=request.queue_names,
+            queues=queues,
+            lineage=lineage,
+            storage=request.storage,
+            callback=request.callback,
+            registry=registry,
+            cancel_grace=cancel_grace,
+            progress_interval=progress_interval,
+            initial_messages=request.initial_messages,
+            logger=get_logger(f"factflow.run.{request.execution_id[:13]}"),
+        )
+
+    return build
+
+
+class RunBuilder:
+    """Builds the orchestrator of an execution row (no task starts here)."""
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        storage: StorageBackend,
+        registry: Registry,
+        events: EventLog,
+        manager: OrchestratorManager,
+        factory: OrchestratorFactory,
+        max_failure_events: int,
+    ) -> None:
+        self._db = db
+        self._storage = storage
+        self._registry = registry
+        self._events = events
+        self._manager = manager
+        self._factory = factory
+        self._max_failure_events = max_failure_events
+        self._observer = EventLogStorageObserver(events)
+
+    async def build(self, execution: PipelineExecution) -> Orchestrator:
+        """The orchestrator for ``execution``; raises when its pipeline cannot be built."""
+        snapshot = execution.config_snapshot
+        pipeline = ResolvedPipeline.from_snapshot(
+            snapshot["definition"], snapshot.get("params") or {}, registry=self._registry
+        )
+        initial: list[Message] | None = None
+        if execution.replay_source is not None:
+            initial = await self._replay_messages(execution.id, execution.replay_source)
+        callback = ExecutionStatusCallbackAdapter(
+            execution.id,
+            events=self._events,
+            manager=self._manager,
+            max_failure_events=self._max_failure_events,
+        )
+        storage = ExecutionStorageService(self._db, self._storage, execution.id, self._observer)
+        return self._factory(
+            OrchestratorRequest(
+                execution.id, pipeline, snapshot["directory"], callback, storage, initial
+            )
+        )
+
+    async def _replay_messages(self, execution_id: str, selection: ReplaySource) -> list[Message]:
+        async with self._db.connect() as conn:
+            parent = await PipelineExecutionRepository(conn).get(selection.parent_execution_id)
+            records = await select_replay_records(conn, parent, selection)
+        return await replay_messages(records, execution_id, self._storage)

@@ -1,0 +1,191 @@
+"""The read side of ``ExecutionService``: rows, pages with stats, DAG, lineage,
+storage objects, waiting and streaming.  Nothing here writes."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from factflow_foundation import InvalidInputError
+from factflow_infra.db import Database
+from factflow_infra.storage import StorageObjectRecord, list_storage_objects
+from factflow_lineage import LineageRecord, edge_counts, list_records
+from factflow_protocols import EventBus, StorageBackend, StoredObject
+
+from factflow_execution._dag import DAGResponse, build_dag
+from factflow_execution._manager import OrchestratorManager
+from factflow_execution._models import (
+    ALL_STATUSES,
+    ConfigSourceType,
+    ExecutionStats,
+    PipelineExecution,
+)
+from factflow_execution._objects import read_object
+from factflow_execution._repositories import (
+    ExecutionFilter,
+    ExecutionPage,
+    PipelineExecutionRepository,
+)
+from factflow_execution._stats import compute_stats
+from factflow_execution._streaming import ExecutionEventStreamer, StorageEventStreamer
+from factflow_execution._waiter import ExecutionWaiter, ExecutionWaitResult
+
+__all__ = ["ExecutionReads", "source_type"]
+
+
+def source_type(value: ConfigSourceType | str) -> ConfigSourceType:
+    """``value`` as a ``ConfigSourceType``, or an ``InvalidInputError`` listing the choices."""
+    try:
+        return ConfigSourceType(value)
+    except ValueError:
+        choices = ", ".join(s.value for s in ConfigSourceType)
+        raise InvalidInputError(f"unknown source {value!r}; choose from {choices}") from None
+
+
+class ExecutionReads:
+    """Reads of executions; live stats include this process's runs' progress."""
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        bus: EventBus,
+        storage: StorageBackend,
+        manager: OrchestratorManager,
+    ) -> None:
+        self.db = db
+        self.bus = bus
+        self.storage = storage
+        self.manager = manager
+
+    async def get(self, execution_id: str) -> PipelineExecution:
+        """The execution row (``ExecutionNotFoundError`` if unknown)."""
+        async with self.db.connect() as conn:
+            return await PipelineExecutionRepository(conn).get(execution_id)
+
+    async def resolve_id(self, id_or_prefix: str) -> str:
+        """A full execution id from an id or a unique prefix."""
+        async with self.db.connect() as conn:
+            return await PipelineExecutionRepository(conn).resolve_id(id_or_prefix)
+
+    async def list(
+        self,
+        *,
+        status: str | Sequence[str] | None = None,
+        config_name: str | None = None,
+        source: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        parent_execution_id: str | None = None,
+        schedule_id: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> ExecutionPage:
+        """A page of executions, newest first, each with stats (live ones computed
+        for the whole page in one grouped query; terminal ones from their row).
+
+        Filters combine with AND; ``since`` is inclusive and ``until`` exclusive
+        on ``created_at``; pass the returned ``next_cursor`` to get the next page.
+        """
+        statuses = [status] if isinstance(status, str) else list(status or ())
+        for value in statuses:
+            if value not in ALL_STATUSES:
+                raise InvalidInputError(
+                    f"unknown status {value!r}; choose from {', '.join(sorted(ALL_STATUSES))}"
+                )
+        if source is not None:
+            source = source_type(source).value
+        filters = ExecutionFilter(
+            statuses=statuses,
+            config_name=config_name,
+            source=source,
+            since=since,
+            until=until,
+            parent_execution_id=parent_execution_id,
+            schedule_id=schedule_id,
+        )
+        async with self.db.connect() as conn:
+            page = await PipelineExecutionRepository(conn).page(filters, limit=limit, cursor=cursor)
+            live = [e for e in page.items if not e.terminal or e.stats is None]
+            stats = await compute_stats(conn, live, progress=self._progress_of(live))
+        items = [
+            e.model_copy(update={"stats": stats[e.id]}) if e.id in stats else e for e in page.items
+        ]
+        return ExecutionPage(items=items, next_cursor=page.next_cursor)
+
+    def _progress_of(self, executions: Sequence[PipelineExecution]) -> dict[str, Any]:
+        progress = {}
+        for execution in executions:
+            snapshot = self.manager.progress(execution.id)
+            if snapshot is not None:
+                progress[execution.id] = snapshot
+        return progress
+
+    async def stats(self, execution_id: str) -> ExecutionStats:
+        """Live stats of a running execution; the materialised ones of a finished one."""
+        execution = await self.get(execution_id)
+        if execution.terminal and execution.stats is not None:
+            return execution.stats
+        async with self.db.connect() as conn:
+            computed = await compute_stats(
+                conn,
+                [execution],
+                progress=self._progress_of([execution]),
+                live=not execution.terminal,
+            )
+        return computed[execution_id]
+
+    async def dag(self, execution_id: str) -> DAGResponse:
+        """Routes and edges of the execution's snapshot with message counts."""
+        execution = await self.get(execution_id)
+        stats = await self.stats(execution_id)
+        async with self.db.connect() as conn:
+            edges = await edge_counts(conn, execution_id)
+        return build_dag(execution.id, execution.status, execution.config_snapshot, stats, edges)
+
+    async def lineage_records(
+        self,
+        execution_id: str,
+        *,
+        route: str | None = None,
+        status: str | None = None,
+        after_id: int | None = None,
+        limit: int = 100,
+    ) -> builtins.list[LineageRecord]:
+        await self.get(execution_id)
+        async with self.db.connect() as conn:
+            return await list_records(
+                conn, execution_id, route=route, status=status, after_id=after_id, limit=limit
+            )
+
+    async def storage_objects(
+        self, execution_id: str, *, after_id: int | None = None, limit: int = 100
+    ) -> builtins.list[StorageObjectRecord]:
+        await self.get(execution_id)
+        async with self.db.connect() as conn:
+            return await list_storage_objects(conn, execution_id, after_id=after_id, limit=limit)
+
+    async def read_object(self, execution_id: str, key: str) -> tuple[StoredObject, bytes]:
+        """Metadata and bytes of one stored object (``InvalidStorageKeyError`` for a
+        malformed key, ``NotFoundError`` for one never written)."""
+        await self.get(execution_id)
+        return await read_object(self.db, self.storage, execution_id, key)
+
+    # -- waiting and streaming ------------------------------------------------
+
+    def waiter(self, execution_id: str) -> ExecutionWaiter:
+        return ExecutionWaiter(execution_id, db=self.db, bus=self.bus)
+
+    async def wait(
+        self, execution_id: str, timeout: timedelta | float | None = None
+    ) -> ExecutionWaitResult:
+        """Block until the execution is terminal or ``timeout`` passes."""
+        return await self.waiter(execution_id).wait(timeout)
+
+    def events(self, execution_id: str, *, after: int = 0) -> ExecutionEventStreamer:
+        return ExecutionEventStreamer(execution_id, db=self.db, bus=self.bus, after=after)
+
+    def storage_events(self, execution_id: str, *, after: int = 0) -> StorageEventStreamer:
+        return StorageEventStreamer(execution_id, db=self.db, bus=self.bus, after=after)
