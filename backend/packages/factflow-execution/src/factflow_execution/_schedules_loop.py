@@ -44,6 +44,7 @@ class Scheduler:
         self._retry_delay = retry_delay
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self._listener: PostgresListener | None = None
         self.ticks = 0
         schedules.on_change(self.wake)
@@ -60,6 +61,7 @@ class Scheduler:
         """Listen for other servers' changes (PostgreSQL), then start the loop."""
         if self._task is not None:
             return
+        self._stopping = False
         if self._db.is_postgres:
             self._listener = PostgresListener(
                 self._db.url,
@@ -69,11 +71,18 @@ class Scheduler:
             await self._listener.start()
         self._task = asyncio.create_task(self._run(), name="factflow-scheduler")
 
-    async def stop(self) -> None:
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Let the loop finish what it is doing (a run half started is not left
+        half started), then end it; cancel it only if that takes over ``timeout``."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            self._stopping = True
+            self._wake.set()
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), timeout)
+            except TimeoutError:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
             self._task = None
         if self._listener is not None:
             await self._listener.stop()
@@ -83,7 +92,7 @@ class Scheduler:
         self._wake.set()
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             self._wake.clear()  # before reading: a change during the tick wakes the next wait
             try:
                 upcoming = await self._schedules.tick()
