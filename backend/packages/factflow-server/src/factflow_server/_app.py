@@ -21,6 +21,7 @@ from starlette.middleware import Middleware
 from factflow_server import (
     _routes_artifacts,
     _routes_components,
+    _routes_auth,
     _routes_configs,
     _routes_executions,
     _routes_health,
@@ -32,7 +33,9 @@ from factflow_server._limits import BodyLimitMiddleware
 from factflow_server._openapi import install_openapi
 from factflow_server._problems import UnexpectedErrorMiddleware, install_problem_handlers
 from factflow_server._query import reject_unknown_query
+from factflow_server._session import SessionSigner
 from factflow_server._settings import ServerSettings
+from factflow_server._ui import UI_DIR, install_docs, install_ui
 
 __all__ = ["API_PREFIX", "SchemaNotAtHeadError", "create_app"]
 
@@ -47,6 +50,7 @@ _TAGS = [
     {"name": "streams", "description": "Live Server-Sent Event streams of a run."},
     {"name": "components", "description": "The processors and adapters this server can run."},
     {"name": "schedules", "description": "Cron and interval triggers that run configs."},
+    {"name": "auth", "description": "Browser sessions when the server has an API token."},
     {"name": "health", "description": "Liveness and readiness probes."},
 ]
 
@@ -115,8 +119,12 @@ def create_app(
                 await started.db.dispose()
 
     middleware = [Middleware(UnexpectedErrorMiddleware)]
+    sessions = None
     if server_settings.api_token:
-        middleware.append(Middleware(BearerAuthMiddleware, token=server_settings.api_token))
+        sessions = SessionSigner(server_settings.api_token, ttl_seconds=server_settings.session_ttl)
+        middleware.append(
+            Middleware(BearerAuthMiddleware, token=server_settings.api_token, sessions=sessions)
+        )
     middleware.append(Middleware(BodyLimitMiddleware, max_bytes=server_settings.max_body_bytes))
 
     app = FastAPI(
@@ -132,8 +140,11 @@ def create_app(
         middleware=middleware,
         generate_unique_id_function=lambda route: route.name,
         dependencies=[Depends(reject_unknown_query)],
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = server_settings
+    app.state.sessions = sessions
     app.state.service = service
     install_problem_handlers(app)
 
@@ -145,9 +156,12 @@ def create_app(
         _routes_streams,
         _routes_components,
         _routes_schedules,
+        _routes_auth,
     ):
         api.include_router(module.router)
     app.include_router(_routes_health.router)
     app.include_router(api)
+    install_docs(app)
+    install_ui(app, server_settings.ui_dir or UI_DIR)
     install_openapi(app, bearer=bool(server_settings.api_token))
     return app

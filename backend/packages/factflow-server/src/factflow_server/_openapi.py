@@ -8,7 +8,7 @@ from typing import Any, Final
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from factflow_server._auth import PUBLIC_PATHS
+from factflow_server._auth import AUTH_PATHS, PUBLIC_PATHS
 from factflow_server._problems import PROBLEM_MEDIA_TYPE, Problem
 from factflow_server._schemas import ExecutionEventOut
 
@@ -97,7 +97,7 @@ def _bearer_security(schema: dict[str, Any]) -> None:
         "description": "The server's FACTFLOW_API_TOKEN.",
     }
     for path, item in schema.get("paths", {}).items():
-        if path in PUBLIC_PATHS:
+        if path in PUBLIC_PATHS or path in AUTH_PATHS:
             continue
         for operation in item.values():
             operation["security"] = [{"bearerAuth": []}]

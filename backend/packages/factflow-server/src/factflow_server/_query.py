@@ -10,7 +10,8 @@ value, so the client gets the usual ``invalid-request`` problem whose
 endpoint takes instead.
 
 The liveness and readiness probes are exempt: a probe must answer whatever a
-load balancer appends to its URL.
+load balancer appends to its URL.  So are the routes outside the API document
+(the web UI's pages, the docs): their query string belongs to the browser app.
 """
 
 from __future__ import annotations
@@ -60,7 +61,11 @@ def _issue(name: str, allowed: frozenset[str]) -> dict[str, Any]:
 async def reject_unknown_query(request: Request) -> None:
     """Raise a 422 naming every query parameter the matched route does not declare."""
     route = request.scope.get("route")
-    if not isinstance(route, APIRoute) or request.url.path in EXEMPT_PATHS:
+    if (
+        not isinstance(route, APIRoute)
+        or not route.include_in_schema
+        or request.url.path in EXEMPT_PATHS
+    ):
         return
     allowed = declared_query_parameters(route)
     unknown = sorted({key for key in request.query_params if key not in allowed})

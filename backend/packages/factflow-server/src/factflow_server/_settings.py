@@ -7,6 +7,8 @@ Everything reads from the environment with the ``FACTFLOW_`` prefix, like
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from factflow_foundation import FactFlowSettings
 from pydantic import Field
 
@@ -30,6 +32,17 @@ class ServerSettings(FactFlowSettings):
     )
     max_body_bytes: int = Field(
         default=1024 * 1024, ge=1, description="Largest request body accepted (413 above)."
+    )
+    session_ttl: int = Field(
+        default=12 * 3600,
+        ge=60,
+        le=30 * 24 * 3600,
+        description="Seconds a browser session (POST /api/v1/auth/login) stays valid.",
+    )
+    ui_dir: Path | None = Field(
+        default=None,
+        description="Directory of the web UI build to serve at '/'; default: the one "
+        "packaged with the server (factflow_server/_ui).",
     )
     retry_after_seconds: int = Field(
         default=5, ge=0, description="Retry-After sent with 503 'capacity exceeded' problems."
