@@ -21,6 +21,10 @@ export default tseslint.config(
     },
   },
   {
+    files: ["**/*.test.ts", "**/*.test.tsx", "e2e/**/*.ts"],
+    rules: { "@typescript-eslint/no-non-null-assertion": "off" },
+  },
+  {
     files: ["e2e/**/*.ts", "playwright.config.ts", "vite.config.ts", "scripts/**", "bench/**"],
     languageOptions: { globals: { ...globals.node } },
   },

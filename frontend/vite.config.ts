@@ -27,7 +27,9 @@ export default defineConfig({
     },
   },
   test: {
-    environment: "happy-dom",
+    // Pure logic runs in node; component tests ask for a DOM per file
+    // (`// @vitest-environment happy-dom`).
+    environment: "node",
     include: ["src/**/*.test.{ts,tsx}"],
     restoreMocks: true,
   },

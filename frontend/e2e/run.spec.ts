@@ -1,0 +1,68 @@
+import { expect, test } from "@playwright/test";
+import { slowConfig } from "./configs";
+import { Api, startServer, type RunningServer } from "./server";
+
+let server: RunningServer;
+let api: Api;
+
+test.beforeAll(async () => {
+  server = await startServer();
+  api = new Api(server.url);
+  await api.applyConfig(slowConfig("watch", 40, 0.15, 2));
+});
+test.afterAll(async () => {
+  await server.stop();
+});
+
+test("a run started from the UI: the list shows it without reload, DAG counts and timeline move to completion", async ({
+  page,
+}) => {
+  await page.goto(`${server.url}/executions`);
+  await expect(page.getByText("No executions yet.")).toBeVisible();
+
+  // Start it from the Configs page's run dialog (its form comes from the params).
+  const nav = page.getByRole("navigation", { name: "Main" });
+  await nav.getByRole("link", { name: "Configs" }).click();
+  await page.getByRole("link", { name: "watch" }).click();
+  await page.getByRole("button", { name: "Run…" }).click();
+  const dialog = page.getByRole("dialog");
+  await expect(dialog.getByLabel(/items/)).toHaveValue("40");
+  await dialog.getByLabel(/delay/).fill("0.3");
+  await dialog.getByLabel(/Labels/).fill("suite=e2e");
+  await dialog.getByRole("button", { name: "Start run" }).click();
+
+  // The execution page: DAG and timeline follow the run live.
+  await expect(page).toHaveURL(/\/executions\/[0-9a-f-]{36}$/);
+  const executionId = page.url().split("/").at(-1)!;
+  const processedAtWork = page.locator('[data-route="work"] [data-count="processed"]');
+  const seen = new Set<string>();
+  await expect(async () => {
+    seen.add((await processedAtWork.textContent()) ?? "");
+    expect(seen.size).toBeGreaterThanOrEqual(3); // several intermediate values, not just 0 and the end
+  }).toPass({ timeout: 20_000, intervals: [100] });
+  await expect(page.locator('[data-route="work"] [data-count="in_flight"]')).not.toHaveText("0");
+  await expect(page.locator(".badge[data-status]").first()).toHaveText("completed", { timeout: 30_000 });
+  await expect(processedAtWork).toHaveText("40");
+  await expect(page.locator('[data-route="store"] [data-count="processed"]')).toHaveText("40");
+  await expect(page.locator('[data-edge="work->store"] [data-edge-messages]')).toHaveText("40");
+  await expect(page.locator('[data-stream-state]')).toHaveAttribute("data-stream-state", "ended");
+  const last = page.locator(".timeline-list li").last();
+  await expect(last).toContainText("status → completed");
+  await expect(page.locator('[data-total="processed"]')).toHaveText("120");
+  await expect(page.getByText("delay=0.3")).toBeVisible();
+  await expect(page.getByRole("link", { name: "suite:e2e" })).toBeVisible();
+
+  // Back to the list: a run started elsewhere appears without a reload.
+  await nav.getByRole("link", { name: "Executions" }).click();
+  await expect(page.locator(`[data-execution-id="${executionId}"]`)).toBeVisible();
+  const other = await api.run("watch", { params: { items: 2, delay: 0.01 } });
+  await expect(page.locator(`[data-execution-id="${other.id}"]`)).toBeVisible();
+  await expect(page.locator(`[data-execution-id="${other.id}"] [data-status]`)).toHaveText("completed");
+
+  // Filters live in the URL; back and forward restore them.
+  await page.getByLabel("failed").check();
+  await expect(page).toHaveURL(/status=failed/);
+  await expect(page.getByText("No execution matches these filters.")).toBeVisible();
+  await page.goBack();
+  await expect(page.locator(`[data-execution-id="${other.id}"]`)).toBeVisible();
+});

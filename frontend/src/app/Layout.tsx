@@ -1,0 +1,69 @@
+import { useQueryClient } from "@tanstack/react-query";
+import { NavLink, Outlet } from "react-router";
+import { Loading, ErrorState } from "../components/States";
+import { LoginPage } from "../features/auth/LoginPage";
+import { logout, sessionKey, useSession } from "../features/auth/session";
+import { useTheme } from "../lib/theme";
+
+export function Layout() {
+  const session = useSession();
+  const [theme, toggleTheme] = useTheme();
+  const client = useQueryClient();
+
+  if (session.isPending) return <Loading what="the session" />;
+  if (session.isError) {
+    return (
+      <main className="page">
+        <ErrorState error={session.error} what="the server" retry={() => void session.refetch()} />
+      </main>
+    );
+  }
+  if (session.data.auth_required && !session.data.authenticated) return <LoginPage />;
+
+  return (
+    <div className="app">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <NavLink to="/executions" className="brand">
+          FactFlow
+        </NavLink>
+        <nav aria-label="Main">
+          <NavLink to="/executions">Executions</NavLink>
+          <NavLink to="/configs">Configs</NavLink>
+          <a href="/docs" target="_blank" rel="noreferrer">
+            API docs
+          </a>
+        </nav>
+        <div className="topbar-actions">
+          <button
+            type="button"
+            className="icon-button"
+            onClick={toggleTheme}
+            aria-label={theme === "dark" ? "Switch to light theme" : "Switch to dark theme"}
+            title="Light / dark"
+          >
+            {theme === "dark" ? "☀" : "☾"}
+          </button>
+          {session.data.auth_required && (
+            <button
+              type="button"
+              onClick={() => {
+                void logout().then(() => {
+                  client.clear();
+                  return client.invalidateQueries({ queryKey: sessionKey });
+                });
+              }}
+            >
+              Log out
+            </button>
+          )}
+        </div>
+      </header>
+      <main id="main" className="page" tabIndex={-1}>
+        <Outlet />
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,162 @@
+import { useMutation } from "@tanstack/react-query";
+import { useState, type SyntheticEvent } from "react";
+import { useNavigate } from "react-router";
+import { api, unwrap } from "../../api/client";
+import type { PipelineConfig } from "../../api/types";
+import { Dialog } from "../../components/Dialog";
+import { collectParams, paramFields, parseLabels, type ParamField } from "./params";
+
+/** Runs a config version; the form comes from its declared params. */
+export function RunDialog({ config, open, onClose }: { config: PipelineConfig; open: boolean; onClose: () => void }) {
+  return (
+    <Dialog open={open} title={`Run ${config.name} v${config.version}`} onClose={onClose}>
+      <RunForm key={config.id} config={config} onClose={onClose} />
+    </Dialog>
+  );
+}
+
+function RunForm({ config, onClose }: { config: PipelineConfig; onClose: () => void }) {
+  const navigate = useNavigate();
+  const fields = paramFields(config.definition["params"]);
+  const [texts, setTexts] = useState<Record<string, string>>(() =>
+    Object.fromEntries(fields.map((f) => [f.name, f.initial])),
+  );
+  const [labelText, setLabelText] = useState("");
+  const [touched, setTouched] = useState(false);
+  const { params, errors } = collectParams(fields, texts);
+  const labels = parseLabels(labelText);
+  const run = useMutation({
+    mutationFn: () =>
+      unwrap(
+        api.POST("/api/v1/configs/{name}/run", {
+          params: { path: { name: config.name } },
+          body: { params, version: config.version, labels: labels.labels, source: "api" },
+        }),
+      ),
+    onSuccess: (execution) => {
+      onClose();
+      void navigate(`/executions/${execution.id}`);
+    },
+  });
+  const submit = (event: SyntheticEvent) => {
+    event.preventDefault();
+    setTouched(true);
+    if (Object.keys(errors).length === 0 && labels.error === null) run.mutate();
+  };
+  const problemIssues = (run.error as { problem?: { issues?: { path: string; message: string }[] } } | null)?.problem
+    ?.issues;
+  return (
+    <form onSubmit={submit} className="stack run-form" noValidate>
+      {fields.length === 0 ? (
+        <p className="muted">This config declares no params.</p>
+      ) : (
+        fields.map((field) => (
+          <ParamInput
+            key={field.name}
+            field={field}
+            text={texts[field.name] ?? ""}
+            error={touched ? errors[field.name] : undefined}
+            onChange={(text) => setTexts({ ...texts, [field.name]: text })}
+          />
+        ))
+      )}
+      <label>
+        Labels <span className="muted small">key=value, comma or line separated</span>
+        <input value={labelText} onChange={(e) => setLabelText(e.target.value)} placeholder="team=data" />
+      </label>
+      {labels.error && <p className="form-error">{labels.error}</p>}
+      {run.isError && (
+        <div className="form-error" role="alert">
+          <p>{run.error.message}</p>
+          {problemIssues && (
+            <ul>
+              {problemIssues.map((issue) => (
+                <li key={issue.path}>
+                  <code>{issue.path}</code>: {issue.message}
+                </li>
+              ))}
+            </ul>
+          )}
+        </div>
+      )}
+      <div className="dialog-actions">
+        <button type="button" onClick={onClose}>
+          Close
+        </button>
+        <button type="submit" className="primary" disabled={run.isPending}>
+          {run.isPending ? "Starting…" : "Start run"}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function ParamInput({
+  field,
+  text,
+  error,
+  onChange,
+}: {
+  field: ParamField;
+  text: string;
+  error: string | undefined;
+  onChange: (text: string) => void;
+}) {
+  const id = `param-${field.name}`;
+  const help = `${id}-help`;
+  const label = (
+    <span>
+      <code>{field.name}</code> <span className="muted small">{field.type}</span>
+      {field.required && <span className="danger"> required</span>}
+    </span>
+  );
+  const described = field.description || error ? help : undefined;
+  let input;
+  if (field.type === "boolean") {
+    input = (
+      <input
+        id={id}
+        type="checkbox"
+        checked={text === "true"}
+        onChange={(e) => onChange(e.target.checked ? "true" : "false")}
+        aria-describedby={described}
+      />
+    );
+  } else if (field.type === "list" || field.type === "object") {
+    input = (
+      <textarea
+        id={id}
+        rows={2}
+        className="mono"
+        value={text}
+        onChange={(e) => onChange(e.target.value)}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={described}
+      />
+    );
+  } else {
+    input = (
+      <input
+        id={id}
+        type={field.type === "integer" || field.type === "number" ? "number" : "text"}
+        step={field.type === "number" ? "any" : undefined}
+        value={text}
+        onChange={(e) => onChange(e.target.value)}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={described}
+        className={field.type === "path" ? "mono" : undefined}
+      />
+    );
+  }
+  return (
+    <div className="field" data-param={field.name}>
+      <label htmlFor={id}>{label}</label>
+      {input}
+      {(field.description || error) && (
+        <p id={help} className={error ? "form-error small" : "muted small"}>
+          {error ? `Expected ${error}.` : field.description}
+        </p>
+      )}
+    </div>
+  );
+}

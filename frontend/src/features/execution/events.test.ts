@@ -1,0 +1,39 @@
+import { describe, expect, it } from "vitest";
+import type { ExecutionEvent } from "../../api/types";
+import { foldCounts, isTerminalEvent } from "./events";
+
+const event = (seq: number, kind: string, data: Record<string, unknown>): ExecutionEvent => ({
+  execution_id: "e",
+  seq,
+  kind,
+  data,
+  at: "2026-01-01T00:00:00Z",
+});
+const counts = (processed: number) => ({
+  received: processed,
+  processed,
+  failed: 0,
+  filtered: 0,
+  cancelled: 0,
+  in_flight: 0,
+});
+
+describe("foldCounts", () => {
+  it("keeps the newest counts per route", () => {
+    const folded = foldCounts({ routes: {}, totals: null, seq: 0 }, [
+      event(1, "progress", { routes: { a: counts(1), b: counts(0) }, totals: counts(1) }),
+      event(2, "route.drained", { route: "b", counts: counts(5) }),
+      event(3, "progress", { routes: { a: counts(9) }, totals: counts(14) }),
+    ]);
+    expect(folded.routes["a"]?.processed).toBe(9);
+    expect(folded.routes["b"]?.processed).toBe(5);
+    expect(folded.totals?.processed).toBe(14);
+    expect(folded.seq).toBe(3);
+  });
+
+  it("recognises the terminal status event", () => {
+    expect(isTerminalEvent(event(4, "status", { status: "completed" }))).toBe(true);
+    expect(isTerminalEvent(event(4, "status", { status: "running" }))).toBe(false);
+    expect(isTerminalEvent(event(4, "progress", { status: "failed" }))).toBe(false);
+  });
+});

@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import { activeFilterCount, filtersToSearch, localToIso, NO_FILTERS, parseFilters } from "./filters";
+
+describe("execution filters in the URL", () => {
+  it("round-trips through the search string", () => {
+    const search = new URLSearchParams(
+      "status=running&status=failed&config=facts&source=cli&since=2026-01-01T10:00&label=team:data",
+    );
+    const filters = parseFilters(search);
+    expect(filters).toEqual({
+      status: ["running", "failed"],
+      config: "facts",
+      source: "cli",
+      since: "2026-01-01T10:00",
+      until: "",
+      label: ["team:data"],
+    });
+    expect(parseFilters(filtersToSearch(filters))).toEqual(filters);
+    expect(activeFilterCount(filters)).toBe(6);
+  });
+
+  it("ignores values the API would refuse", () => {
+    const filters = parseFilters(new URLSearchParams("status=bogus&source=nowhere&label=nocolon"));
+    expect(filters).toEqual(NO_FILTERS);
+    expect(filtersToSearch(filters).toString()).toBe("");
+  });
+
+  it("turns local times into UTC instants", () => {
+    expect(localToIso("")).toBeUndefined();
+    expect(localToIso("not a date")).toBeUndefined();
+    const iso = localToIso("2026-03-01T12:30");
+    expect(iso).toBe(new Date("2026-03-01T12:30").toISOString());
+  });
+});

@@ -1,0 +1,68 @@
+// The executions list's filters live in the URL (shareable, back/forward):
+//   /executions?status=running&status=failed&config=facts&source=cli
+//              &since=2026-01-01T00:00&until=…&label=team:data&cursor=…
+import { SOURCES, STATUSES, type ExecutionSource, type ExecutionStatus } from "../../api/types";
+
+export interface ExecutionFilters {
+  status: ExecutionStatus[];
+  config: string;
+  source: ExecutionSource | "";
+  /** `datetime-local` values (local time, no zone), as typed. */
+  since: string;
+  until: string;
+  /** `key:value` pairs. */
+  label: string[];
+}
+
+export const NO_FILTERS: ExecutionFilters = {
+  status: [],
+  config: "",
+  source: "",
+  since: "",
+  until: "",
+  label: [],
+};
+
+const isStatus = (value: string): value is ExecutionStatus =>
+  (STATUSES as readonly string[]).includes(value);
+const isSource = (value: string): value is ExecutionSource =>
+  (SOURCES as readonly string[]).includes(value);
+
+export function parseFilters(search: URLSearchParams): ExecutionFilters {
+  const source = search.get("source") ?? "";
+  return {
+    status: search.getAll("status").filter(isStatus),
+    config: search.get("config") ?? "",
+    source: isSource(source) ? source : "",
+    since: search.get("since") ?? "",
+    until: search.get("until") ?? "",
+    label: search.getAll("label").filter((pair) => pair.includes(":")),
+  };
+}
+
+/** The URL search of `filters` (empty fields left out; cursor dropped). */
+export function filtersToSearch(filters: ExecutionFilters): URLSearchParams {
+  const search = new URLSearchParams();
+  for (const status of filters.status) search.append("status", status);
+  if (filters.config) search.set("config", filters.config);
+  if (filters.source) search.set("source", filters.source);
+  if (filters.since) search.set("since", filters.since);
+  if (filters.until) search.set("until", filters.until);
+  for (const label of filters.label) search.append("label", label);
+  return search;
+}
+
+/** A `datetime-local` value as an ISO 8601 instant (local time → UTC). */
+export function localToIso(value: string): string | undefined {
+  if (!value) return undefined;
+  const at = new Date(value);
+  return Number.isNaN(at.getTime()) ? undefined : at.toISOString();
+}
+
+export function activeFilterCount(filters: ExecutionFilters): number {
+  return (
+    filters.status.length +
+    filters.label.length +
+    [filters.config, filters.source, filters.since, filters.until].filter(Boolean).length
+  );
+}

@@ -1,0 +1,40 @@
+import { describe, expect, it } from "vitest";
+import { ago, bytes, count, duration, elapsed, shortId } from "./format";
+
+describe("format", () => {
+  it("formats sizes", () => {
+    expect(bytes(0)).toBe("0 B");
+    expect(bytes(1023)).toBe("1023 B");
+    expect(bytes(1536)).toBe("1.5 KB");
+    expect(bytes(20 * 1024 * 1024)).toBe("20 MB");
+  });
+
+  it("formats durations across units", () => {
+    expect(duration(null)).toBe("–");
+    expect(duration(0.0123)).toBe("12 ms");
+    expect(duration(12.44)).toBe("12.4 s");
+    expect(duration(185)).toBe("3 min 05 s");
+    expect(duration(2 * 3600 + 4 * 60 + 10)).toBe("2 h 04 min");
+  });
+
+  it("measures elapsed time, open-ended while running", () => {
+    const start = "2026-01-01T00:00:00Z";
+    expect(elapsed(start, "2026-01-01T00:00:02.5Z")).toBe(2.5);
+    expect(elapsed(start, null, Date.parse("2026-01-01T00:01:00Z"))).toBe(60);
+    expect(elapsed(null)).toBeNull();
+  });
+
+  it("says how long ago", () => {
+    const now = Date.parse("2026-01-01T12:00:00Z");
+    expect(ago("2026-01-01T11:59:58Z", now)).toBe("just now");
+    expect(ago("2026-01-01T11:59:00Z", now)).toBe("1 min ago");
+    expect(ago("2026-01-01T11:00:00Z", now)).toBe("1 h ago");
+  });
+
+  it("counts and shortens ids", () => {
+    expect(count(1234567)).toBe("1,234,567");
+    expect(count(undefined)).toBe("–");
+    expect(shortId("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b")).toBe("0190a1b2…4a5b");
+    expect(shortId("abc")).toBe("abc");
+  });
+});
