@@ -2,7 +2,7 @@
 // loopback port, a throwaway data directory (SQLite), the built UI, and
 // optionally an API token.  No part of the API is mocked.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -32,6 +32,8 @@ async function freePort(): Promise<number> {
 }
 
 export async function startServer(options: { token?: string; env?: Record<string, string> } = {}): Promise<RunningServer> {
+  const built = join(ROOT, "backend/packages/factflow-server/src/factflow_server/_ui/index.html");
+  if (!existsSync(built)) throw new Error(`no UI build at ${built}: run ./dev setup (or npm run build) first`);
   const dataDir = mkdtempSync(join(tmpdir(), "factflow-e2e-"));
   const port = await freePort();
   const env: NodeJS.ProcessEnv = {

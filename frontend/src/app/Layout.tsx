@@ -51,8 +51,9 @@ export function Layout() {
               type="button"
               onClick={() => {
                 void logout().then(() => {
-                  client.clear();
-                  return client.invalidateQueries({ queryKey: sessionKey });
+                  // Forget everything read with the session, then show the login page.
+                  client.removeQueries({ predicate: (query) => query.queryKey[0] !== sessionKey[0] });
+                  client.setQueryData(sessionKey, { auth_required: true, authenticated: false, expires_at: null });
                 });
               }}
             >

@@ -67,6 +67,7 @@ def run_demo(
     say(f"Starting an embedded FactFlow server (SQLite in {data_dir}) …")
     with EmbeddedServer(data_dir=data_dir) as server:
         demo = Globals(server_url=server.url, token=g.token, output=g.output)
+        say(f"Web UI: {server.url}/ (watch the run there while the demo goes on)")
         try:
             return _walk_through(demo, server.storage_dir, data_dir, config_path, source, timeout)
         except FollowInterruptedError:
@@ -150,7 +151,8 @@ def _walk_through(
         g.out.print(
             Text(
                 "Everything is kept in the data directory. Serve it again and look around:\n"
-                f"  factflow server --data-dir {data_dir}\n"
+                f"  factflow server --data-dir {data_dir}    "
+                "(web UI at http://127.0.0.1:8000/)\n"
                 "  factflow execution list\n"
                 f"  factflow execution show {execution_id}\n"
                 f"  factflow storage ls {execution_id}"
