@@ -40,6 +40,7 @@ BENCHMARKS: dict[str, tuple[str, bool, str]] = {
     "cli": ("bench.cli", True, "`factflow execution list` whole-process time"),
     "idle": ("bench.idle", True, "idle server RSS"),
     "bounded": ("bench.bounded", False, "RSS while 1,000,000 messages run through a slow route"),
+    "ui": ("bench.ui", False, "web UI in Chromium: bundle, list at 100k, a fast run followed"),
 }
 
 Runner = Callable[[Context, PrefectPeer | None], Awaitable[None]]

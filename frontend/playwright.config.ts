@@ -7,6 +7,8 @@ const executablePath = process.env.FACTFLOW_CHROMIUM ?? "/usr/bin/chromium";
 
 export default defineConfig({
   testDir: "e2e",
+  // Screenshots for docs/ui/ are taken by hand: npm run screenshots.
+  testIgnore: process.env.FACTFLOW_SCREENSHOTS ? [] : ["**/screenshots.spec.ts"],
   timeout: 60_000,
   expect: { timeout: 15_000 },
   fullyParallel: false,

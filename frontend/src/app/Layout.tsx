@@ -1,6 +1,6 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { NavLink, Outlet } from "react-router";
-import { Loading, ErrorState } from "../components/States";
+import { ErrorState } from "../components/States";
 import { LoginPage } from "../features/auth/LoginPage";
 import { logout, sessionKey, useSession } from "../features/auth/session";
 import { useTheme } from "../lib/theme";
@@ -10,7 +10,9 @@ export function Layout() {
   const [theme, toggleTheme] = useTheme();
   const client = useQueryClient();
 
-  if (session.isPending) return <Loading what="the session" />;
+  // The page renders while the session is checked (no extra round trip before
+  // the first data request); a server that wants a token answers those with
+  // 401, and the login page replaces the page once the check says so.
   if (session.isError) {
     return (
       <main className="page">
@@ -18,7 +20,7 @@ export function Layout() {
       </main>
     );
   }
-  if (session.data.auth_required && !session.data.authenticated) return <LoginPage />;
+  if (session.data?.auth_required && !session.data.authenticated) return <LoginPage />;
 
   return (
     <div className="app">
@@ -46,7 +48,7 @@ export function Layout() {
           >
             {theme === "dark" ? "☀" : "☾"}
           </button>
-          {session.data.auth_required && (
+          {session.data?.auth_required && (
             <button
               type="button"
               onClick={() => {

@@ -1,15 +1,5 @@
 import { createBrowserRouter, Link, Navigate } from "react-router";
-import { Empty } from "../components/States";
-import { ConfigPage } from "../features/configs/ConfigPage";
-import { ConfigsPage } from "../features/configs/ConfigsPage";
-import { DiffPage } from "../features/configs/DiffPage";
-import { EditorPage } from "../features/configs/EditorPage";
-import { ExecutionPage } from "../features/execution/ExecutionPage";
-import { FailuresTab } from "../features/execution/FailuresTab";
-import { LineageTab } from "../features/execution/LineageTab";
-import { LogsTab } from "../features/execution/LogsTab";
-import { OverviewTab } from "../features/execution/OverviewTab";
-import { StorageTab } from "../features/execution/StorageTab";
+import { Empty, Loading } from "../components/States";
 import { ExecutionsPage } from "../features/executions/ExecutionsPage";
 import { Layout } from "./Layout";
 
@@ -21,29 +11,36 @@ function NotFound() {
   );
 }
 
+// The executions list is in the first bundle (it is the landing page); the
+// execution page (React Flow, dagre) and the config pages (YAML, diff) load
+// on first use, so the list is usable sooner.
+const execution = () => import("../features/execution/pages");
+const configs = () => import("../features/configs/pages");
+
 export const router = createBrowserRouter([
   {
     element: <Layout />,
+    hydrateFallbackElement: <Loading what="the page" />,
     children: [
       { index: true, element: <Navigate to="/executions" replace /> },
       { path: "login", element: <Navigate to="/executions" replace /> },
       { path: "executions", element: <ExecutionsPage /> },
       {
         path: "executions/:executionId",
-        element: <ExecutionPage />,
+        lazy: async () => ({ Component: (await execution()).ExecutionPage }),
         children: [
-          { index: true, element: <OverviewTab /> },
-          { path: "lineage", element: <LineageTab /> },
-          { path: "failures", element: <FailuresTab /> },
-          { path: "storage", element: <StorageTab /> },
-          { path: "logs", element: <LogsTab /> },
+          { index: true, lazy: async () => ({ Component: (await execution()).OverviewTab }) },
+          { path: "lineage", lazy: async () => ({ Component: (await execution()).LineageTab }) },
+          { path: "failures", lazy: async () => ({ Component: (await execution()).FailuresTab }) },
+          { path: "storage", lazy: async () => ({ Component: (await execution()).StorageTab }) },
+          { path: "logs", lazy: async () => ({ Component: (await execution()).LogsTab }) },
         ],
       },
-      { path: "configs", element: <ConfigsPage /> },
-      { path: "configs/new", element: <EditorPage /> },
-      { path: "configs/:name", element: <ConfigPage /> },
-      { path: "configs/:name/edit", element: <EditorPage /> },
-      { path: "configs/:name/diff", element: <DiffPage /> },
+      { path: "configs", lazy: async () => ({ Component: (await configs()).ConfigsPage }) },
+      { path: "configs/new", lazy: async () => ({ Component: (await configs()).EditorPage }) },
+      { path: "configs/:name", lazy: async () => ({ Component: (await configs()).ConfigPage }) },
+      { path: "configs/:name/edit", lazy: async () => ({ Component: (await configs()).EditorPage }) },
+      { path: "configs/:name/diff", lazy: async () => ({ Component: (await configs()).DiffPage }) },
       { path: "*", element: <NotFound /> },
     ],
   },
