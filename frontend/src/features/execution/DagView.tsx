@@ -13,10 +13,11 @@ import {
 import "@xyflow/react/dist/style.css";
 import { memo } from "react";
 import { api, unwrap } from "../../api/client";
-import type { Dag, DagNode, StatsCounts } from "../../api/types";
+import type { Dag, DagEdge, DagNode, StatsCounts } from "../../api/types";
 import { ErrorState, Loading } from "../../components/States";
 import { count } from "../../lib/format";
 import { useExecutionLive } from "./events";
+import { liveEdgeCount } from "./dagCounts";
 import { layoutDag, type Positioned } from "./layout";
 
 type RouteNodeData = { route: DagNode; counts: StatsCounts };
@@ -119,16 +120,18 @@ function DagCanvas({ dag, liveRoutes }: { dag: Dag; liveRoutes: Record<string, S
       connectable: false,
     };
   });
+  const upstreams = new Map<string, number>();
+  for (const edge of dag.edges) upstreams.set(edge.target, (upstreams.get(edge.target) ?? 0) + 1);
+  const messagesOf = (edge: DagEdge): number => liveEdgeCount(edge, upstreams, liveRoutes);
   const edges: Edge[] = dag.edges.map((edge) => ({
     id: `${edge.source}->${edge.target}`,
     source: edge.source,
     target: edge.target,
-    label: `${count(edge.messages)} msg`,
+    label: `${count(messagesOf(edge))} msg`,
     animated: dag.status === "running",
     markerEnd: { type: MarkerType.ArrowClosed },
     className: "dag-edge",
-    data: { messages: edge.messages },
-    ariaLabel: `${edge.source} to ${edge.target}: ${edge.messages} messages`,
+    ariaLabel: `${edge.source} to ${edge.target}: ${messagesOf(edge)} messages`,
   }));
   return (
     <div className="dag" data-testid="dag" aria-label="Pipeline graph">
@@ -148,7 +151,7 @@ function DagCanvas({ dag, liveRoutes }: { dag: Dag; liveRoutes: Record<string, S
       <ul className="sr-only">
         {dag.edges.map((edge) => (
           <li key={`${edge.source}->${edge.target}`} data-edge={`${edge.source}->${edge.target}`}>
-            {edge.source} → {edge.target}: <span data-edge-messages>{edge.messages}</span> messages
+            {edge.source} → {edge.target}: <span data-edge-messages>{messagesOf(edge)}</span> messages
           </li>
         ))}
       </ul>

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ExecutionEvent } from "../../api/types";
+import { liveEdgeCount } from "./dagCounts";
 import { foldCounts, isTerminalEvent } from "./events";
 
 const event = (seq: number, kind: string, data: Record<string, unknown>): ExecutionEvent => ({
@@ -35,5 +36,15 @@ describe("foldCounts", () => {
     expect(isTerminalEvent(event(4, "status", { status: "completed" }))).toBe(true);
     expect(isTerminalEvent(event(4, "status", { status: "running" }))).toBe(false);
     expect(isTerminalEvent(event(4, "progress", { status: "failed" }))).toBe(false);
+  });
+});
+
+describe("liveEdgeCount", () => {
+  it("uses the target's received count when the edge is its only input", () => {
+    const edge = { source: "a", target: "b", queue: null, messages: 3 };
+    const live = { b: { ...counts(9), received: 12 } };
+    expect(liveEdgeCount(edge, new Map([["b", 1]]), live)).toBe(12);
+    expect(liveEdgeCount(edge, new Map([["b", 2]]), live)).toBe(3); // fan-in: only lineage can tell
+    expect(liveEdgeCount(edge, new Map([["b", 1]]), {})).toBe(3);
   });
 });

@@ -48,14 +48,16 @@ export function useExecutionLive(): ExecutionLive {
   return live;
 }
 
-const REFRESH_MS = 1500;
+/** At most one refetch per list per this long while events arrive. */
+const REFRESH_MS: Record<string, number> = { dag: 4000, storage: 1500, lineage: 1500 };
 const NO_COUNTS: LiveCounts = { routes: {}, totals: null, seq: 0 };
 
 /**
  * Follows `/executions/{id}/events` from the start of the log (a reload
  * replays the backlog, then continues live: no gap, no duplicate) and keeps
- * the page's queries fresh: the row on status changes, the DAG's edge counts
- * and the lists at most every 1.5 s while events arrive.
+ * the page's queries fresh: the row on status changes, the DAG (its edge
+ * counts join lineage) at most every 4 s and the lists every 1.5 s while
+ * events arrive, and all of them once more at the end.
  */
 export function useExecutionEvents(executionId: string): ExecutionLive {
   const client = useQueryClient();
@@ -64,7 +66,7 @@ export function useExecutionEvents(executionId: string): ExecutionLive {
   const refresh = (key: string, force: boolean) => {
     const now = performance.now();
     const last = lastRefresh.current.get(key) ?? 0;
-    if (!force && now - last < REFRESH_MS) return;
+    if (!force && now - last < (REFRESH_MS[key] ?? 1500)) return;
     lastRefresh.current.set(key, now);
     void client.invalidateQueries({ queryKey: ["execution", executionId, key] });
   };
