@@ -58,6 +58,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/components": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the processors and adapters this server can run
+         * @description With their documentation and option schemas; `kind` narrows the list.
+         */
+        get: operations["list_components"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/components/{kind}/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Show one processor or adapter */
+        get: operations["get_component"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/configs": {
         parameters: {
             query?: never;
@@ -73,6 +110,26 @@ export interface paths {
          * @description Validates the config and stores it: 201 with a new version, or 200 with `created: false` when the definition is unchanged. An invalid config is a 422 problem whose `issues` give each field path, message and line.
          */
         post: operations["save_config"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/configs/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Validate a config without storing it
+         * @description A dry run of `POST /configs`: the same checks, nothing stored. A valid config is a 200 saying what a save would do (`changed`: a new version, or the unchanged `latest_version`); an invalid one the same 422 `invalid-config` a save would answer, whose `issues` give each field path, message and line. Params are checked when a run starts, not here.
+         */
+        post: operations["validate_config_text"];
         delete?: never;
         options?: never;
         head?: never;
@@ -162,7 +219,7 @@ export interface paths {
         };
         /**
          * List executions (newest first, with stats)
-         * @description Filters combine with AND; repeat `status` for several. `since` is inclusive and `until` exclusive on the creation time (naive times are UTC). Pass `next_cursor` back as `cursor` for the next page.
+         * @description Filters combine with AND; repeat `status` for several. `since` is inclusive and `until` exclusive on the creation time (naive times are UTC). Pass `next_cursor` back as `cursor` for the next page. Items are summaries: the config snapshot (~5 KB each) only comes with `include=snapshot`, or from the detail endpoint.
          */
         get: operations["list_executions"];
         put?: never;
@@ -347,7 +404,7 @@ export interface paths {
         };
         /**
          * Download one stored object
-         * @description The bytes with their stored content type; 422 for a malformed key.
+         * @description The bytes with their stored content type; 422 for a malformed key. With `If-None-Match` naming the object's `ETag` (its SHA-256), 304 and no body.
          */
         get: operations["download_storage_object"];
         put?: never;
@@ -385,7 +442,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness */
+        /**
+         * Liveness: the process serves
+         * @description Always 200 while the process serves; touches nothing else.
+         */
         get: operations["healthz"];
         put?: never;
         post?: never;
@@ -402,7 +462,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: the database answers and migrations are at head */
+        /**
+         * Readiness: the database answers and migrations are at head
+         * @description 200 when the database answers and its schema is at this code's head revision; otherwise a 503 problem (`not-ready` or `infrastructure`).
+         */
         get: operations["readyz"];
         put?: never;
         post?: never;
@@ -421,15 +484,81 @@ export interface components {
          * @description ``POST /executions/{id}/cancel``.
          */
         CancelRequest: {
-            /** Reason */
+            /**
+             * Reason
+             * @description Recorded as the execution's error.
+             */
             reason?: string | null;
+        };
+        /**
+         * ComponentList
+         * @description Every component this server can run, by kind then name.
+         */
+        ComponentList: {
+            /**
+             * Import Paths Allowed
+             * @description Whether configs may also name 'module:Class' types (FACTFLOW_ALLOW_IMPORT_PATHS).
+             */
+            import_paths_allowed: boolean;
+            /**
+             * Items
+             * @description Adapters, then processors, by name.
+             */
+            items: components["schemas"]["ComponentOut"][];
+        };
+        /**
+         * ComponentOut
+         * @description One processor or adapter: what it does, and the options its ``with:`` block takes.
+         */
+        ComponentOut: {
+            /**
+             * Description
+             * @description The rest of its documentation (may be empty).
+             */
+            description: string;
+            /**
+             * Error
+             * @description Why an installed entry point failed to load (configs naming it are refused); null when usable.
+             */
+            error: string | null;
+            /**
+             * Kind
+             * @description 'processor' (routes' processors) or 'adapter' (sources).
+             * @enum {string}
+             */
+            kind: "processor" | "adapter";
+            /**
+             * Name
+             * @description The name a config uses as `type`.
+             */
+            name: string;
+            /**
+             * Options Schema
+             * @description JSON Schema of its options (the config's `with:`); null when it did not load or has no JSON form.
+             */
+            options_schema: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Origin
+             * @description '<distribution> <version> (<module:Class>)' of its entry point; null when registered in code.
+             */
+            origin: string | null;
+            /**
+             * Summary
+             * @description One line: what it does.
+             */
+            summary: string;
         };
         /**
          * ConfigList
          * @description A list of config versions.
          */
         ConfigList: {
-            /** Items */
+            /**
+             * Items
+             * @description The configs, by name then version.
+             */
             items: components["schemas"]["PipelineConfig"][];
         };
         /**
@@ -437,6 +566,7 @@ export interface components {
          * @description ``POST /configs``: the stored version, and whether it is new.
          */
         ConfigSaved: {
+            /** @description The stored version (new or unchanged). */
             config: components["schemas"]["PipelineConfig"];
             /**
              * Created
@@ -451,20 +581,63 @@ export interface components {
          */
         ConfigSourceType: "cli" | "api" | "replay" | "demo" | "schedule";
         /**
+         * ConfigValidation
+         * @description A valid config, and what saving it would do.
+         */
+        ConfigValidation: {
+            /**
+             * Changed
+             * @description Whether saving would create a new version (false: the latest is identical and not archived).
+             */
+            changed: boolean;
+            /**
+             * Checksum
+             * @description SHA-256 of the canonical definition, as a save would store it.
+             */
+            checksum: string;
+            /**
+             * Latest Version
+             * @description The latest stored version of this name; null when there is none.
+             */
+            latest_version: number | null;
+            /**
+             * Name
+             * @description The config's name.
+             */
+            name: string;
+            /**
+             * Valid
+             * @description Always true (an invalid config is a 422 invalid-config).
+             * @default true
+             * @constant
+             */
+            valid: true;
+        };
+        /**
          * DAGEdge
          * @description ``source`` publishes to ``target`` through ``queue``; ``messages`` went along it.
          */
         DAGEdge: {
             /**
              * Messages
+             * @description Messages the source sent to the target.
              * @default 0
              */
             messages: number;
-            /** Queue */
+            /**
+             * Queue
+             * @description The target's queue, from the snapshot.
+             */
             queue: string | null;
-            /** Source */
+            /**
+             * Source
+             * @description The publishing route.
+             */
             source: string;
-            /** Target */
+            /**
+             * Target
+             * @description The consuming route.
+             */
             target: string;
         };
         /**
@@ -472,9 +645,15 @@ export interface components {
          * @description One route: a source (has an adapter), a stage, or a sink (feeds nothing).
          */
         DAGNode: {
-            /** Adapter */
+            /**
+             * Adapter
+             * @description The adapter type of a source.
+             */
             adapter?: string | null;
-            /** Concurrency */
+            /**
+             * Concurrency
+             * @description Workers the route runs.
+             */
             concurrency?: number | null;
             /**
              * Id
@@ -483,16 +662,21 @@ export interface components {
             id: string;
             /**
              * Kind
+             * @description 'source' (has an adapter), 'sink' (feeds nothing) or 'stage'.
              * @enum {string}
              */
             kind: "source" | "stage" | "sink";
-            /** Processors */
+            /**
+             * Processors
+             * @description The processor types of the route, in order.
+             */
             processors?: string[];
             /**
              * Queue
              * @description The queue the route consumes, from the snapshot.
              */
             queue: string | null;
+            /** @description The route's counts and durations. */
             stats?: components["schemas"]["RouteStats"];
         };
         /**
@@ -500,14 +684,24 @@ export interface components {
          * @description What ``GET /executions/{id}/dag`` returns.
          */
         DAGResponse: {
-            /** Edges */
+            /**
+             * Edges
+             * @description Every route→route link of the snapshot.
+             */
             edges: components["schemas"]["DAGEdge"][];
-            /** Execution Id */
+            /**
+             * Execution Id
+             * @description The execution.
+             */
             execution_id: string;
-            /** Nodes */
+            /**
+             * Nodes
+             * @description Every route of the snapshot.
+             */
             nodes: components["schemas"]["DAGNode"][];
             /**
              * Status
+             * @description Its status when the view was built.
              * @enum {string}
              */
             status: "pending" | "running" | "completed" | "failed" | "cancelled" | "interrupted";
@@ -520,13 +714,20 @@ export interface components {
             /**
              * At
              * Format: date-time
+             * @description When the event was appended.
              */
             at: string;
-            /** Data */
+            /**
+             * Data
+             * @description Per kind: status {status, error?, stats?}; route.* {route, counts?}; progress {routes, totals, …}; message.failed {route, message_id, error, …}; storage.written {key, size, …}.
+             */
             data: {
                 [key: string]: unknown;
             };
-            /** Execution Id */
+            /**
+             * Execution Id
+             * @description The execution.
+             */
             execution_id: string;
             /**
              * Kind
@@ -544,13 +745,110 @@ export interface components {
          * @description One page of executions, newest first, each with stats.
          */
         ExecutionList: {
-            /** Items */
-            items: components["schemas"]["PipelineExecution"][];
+            /**
+             * Items
+             * @description Summaries, newest first.
+             */
+            items: components["schemas"]["ExecutionListItem"][];
             /**
              * Next Cursor
              * @description Pass as ?cursor= for the next page.
              */
             next_cursor: string | null;
+        };
+        /**
+         * ExecutionListItem
+         * @description An execution as lists show it: a summary, without the snapshot unless asked.
+         */
+        ExecutionListItem: {
+            /**
+             * Config Id
+             * @description The id of the config version that ran.
+             */
+            config_id: string | null;
+            /**
+             * Config Name
+             * @description The name of the config that ran.
+             */
+            config_name: string;
+            /**
+             * Config Snapshot
+             * @description Present only with ?include=snapshot (the detail endpoint always has it).
+             */
+            config_snapshot?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Config Version
+             * @description The version of the config that ran.
+             */
+            config_version: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             * @description When the execution was created.
+             */
+            created_at: string;
+            /**
+             * Error
+             * @description Why it failed, was cancelled or was interrupted; or null.
+             */
+            error?: string | null;
+            /**
+             * Finished At
+             * @description When it became terminal.
+             */
+            finished_at?: string | null;
+            /**
+             * Heartbeat At
+             * @description The owner's latest heartbeat for this run.
+             */
+            heartbeat_at?: string | null;
+            /**
+             * Id
+             * @description The execution id (a UUIDv7; a unique prefix also works).
+             */
+            id: string;
+            /**
+             * Labels
+             * @description Free-form key/value labels given at start.
+             */
+            labels?: {
+                [key: string]: string;
+            };
+            /**
+             * Last Event Seq
+             * @description The seq of its latest event.
+             * @default 0
+             */
+            last_event_seq: number;
+            /**
+             * Owner
+             * @description The server process running it (host:pid:token).
+             */
+            owner?: string | null;
+            /**
+             * Parent Execution Id
+             * @description The execution a replay or resume continues; or null.
+             */
+            parent_execution_id?: string | null;
+            /** @description For a replay: which messages of which run it re-injects. */
+            replay_source?: components["schemas"]["ReplaySource"] | null;
+            /** @description How the run was started. */
+            source: components["schemas"]["ConfigSourceType"];
+            /**
+             * Started At
+             * @description When it became running.
+             */
+            started_at?: string | null;
+            /** @description Counts and durations (live while running). */
+            stats?: components["schemas"]["ExecutionStats"] | null;
+            /**
+             * Status
+             * @description pending, running, completed, failed, cancelled or interrupted.
+             * @enum {string}
+             */
+            status: "pending" | "running" | "completed" | "failed" | "cancelled" | "interrupted";
         };
         /**
          * ExecutionStats
@@ -560,32 +858,43 @@ export interface components {
          *     read from there, once it is terminal.
          */
         ExecutionStats: {
-            /** Duration Seconds */
+            /**
+             * Duration Seconds
+             * @description Seconds from start to finish; null until the run is terminal.
+             */
             duration_seconds?: number | null;
             /**
              * Failure Events Suppressed
+             * @description Failures not published as message.failed events (over the per-run cap).
              * @default 0
              */
             failure_events_suppressed: number;
             /**
              * Live
+             * @description True while running (counts move); false once materialised.
              * @default false
              */
             live: boolean;
-            /** Routes */
+            /**
+             * Routes
+             * @description Counts and durations per route name.
+             */
             routes?: {
                 [key: string]: components["schemas"]["RouteStats"];
             };
             /**
              * Storage Bytes
+             * @description Bytes the run stored.
              * @default 0
              */
             storage_bytes: number;
             /**
              * Storage Objects
+             * @description Objects the run stored.
              * @default 0
              */
             storage_objects: number;
+            /** @description Counts over every route. */
             totals?: components["schemas"]["StatsCounts"];
         };
         /**
@@ -595,6 +904,7 @@ export interface components {
         HealthStatus: {
             /**
              * Status
+             * @description Always 'ok': the process serves.
              * @default ok
              * @constant
              */
@@ -605,7 +915,10 @@ export interface components {
          * @description One page of lineage records in write order.
          */
         LineagePage: {
-            /** Items */
+            /**
+             * Items
+             * @description Records in write order.
+             */
             items: components["schemas"]["LineageRecordOut"][];
             /**
              * Next After
@@ -618,17 +931,30 @@ export interface components {
          * @description One settled message at one route (payload included unless spilled to storage).
          */
         LineageRecordOut: {
-            /** Attempt */
+            /**
+             * Attempt
+             * @description Processing attempts made at this route.
+             */
             attempt: number;
-            /** Duration Ms */
+            /**
+             * Duration Ms
+             * @description Processing time in milliseconds (to the microsecond); null if never started.
+             */
             duration_ms: number | null;
-            /** Error */
+            /**
+             * Error
+             * @description Why it failed; null otherwise.
+             */
             error: string | null;
-            /** Execution Id */
+            /**
+             * Execution Id
+             * @description The execution.
+             */
             execution_id: string;
             /**
              * Finished At
              * Format: date-time
+             * @description When it settled.
              */
             finished_at: string;
             /**
@@ -636,26 +962,50 @@ export interface components {
              * @description Write order; the paging cursor.
              */
             id: number;
-            /** Message Id */
+            /**
+             * Message Id
+             * @description The message.
+             */
             message_id: string;
-            /** Origin Message Id */
+            /**
+             * Origin Message Id
+             * @description The root this message descends from (its own id for a root).
+             */
             origin_message_id: string;
-            /** Outputs */
+            /**
+             * Outputs
+             * @description Messages its processing emitted downstream.
+             */
             outputs: number;
-            /** Parent Message Id */
+            /**
+             * Parent Message Id
+             * @description The message whose processing emitted this one; null for a root.
+             */
             parent_message_id: string | null;
             /**
              * Payload
              * @description The input payload; null when spilled (see payload_ref).
              */
             payload: unknown;
-            /** Payload Ref */
+            /**
+             * Payload Ref
+             * @description The storage key of a payload too large to keep inline; or null.
+             */
             payload_ref: string | null;
-            /** Route */
+            /**
+             * Route
+             * @description The route that settled it.
+             */
             route: string;
-            /** Started At */
+            /**
+             * Started At
+             * @description When processing started; null if never.
+             */
             started_at: string | null;
-            /** Status */
+            /**
+             * Status
+             * @description processed, failed, filtered or cancelled.
+             */
             status: string;
         };
         /**
@@ -674,7 +1024,10 @@ export interface components {
          * @description One stored version of a pipeline config.  Versions are never mutated.
          */
         PipelineConfig: {
-            /** Archived At */
+            /**
+             * Archived At
+             * @description When the config was archived (then it cannot run); or null.
+             */
             archived_at?: string | null;
             /**
              * Checksum
@@ -684,6 +1037,7 @@ export interface components {
             /**
              * Created At
              * Format: date-time
+             * @description When this version was stored.
              */
             created_at: string;
             /**
@@ -693,13 +1047,25 @@ export interface components {
             definition: {
                 [key: string]: unknown;
             };
-            /** Description */
+            /**
+             * Description
+             * @description Free text: the definition's, or the one given when stored.
+             */
             description?: string | null;
-            /** Id */
+            /**
+             * Id
+             * @description The id of this version (a UUIDv7).
+             */
             id: string;
-            /** Name */
+            /**
+             * Name
+             * @description The config's name; versions share it.
+             */
             name: string;
-            /** Version */
+            /**
+             * Version
+             * @description 1, 2, 3, … per name; a changed definition adds one.
+             */
             version: number;
         };
         /**
@@ -710,49 +1076,91 @@ export interface components {
          *     route→queue directory at creation; it never changes afterwards.
          */
         PipelineExecution: {
-            /** Config Id */
+            /**
+             * Config Id
+             * @description The id of the config version that ran.
+             */
             config_id: string | null;
-            /** Config Name */
+            /**
+             * Config Name
+             * @description The name of the config that ran.
+             */
             config_name: string;
-            /** Config Snapshot */
+            /**
+             * Config Snapshot
+             * @description The resolved definition, params and route→queue directory, fixed at creation (keys: definition, params, directory, config).
+             */
             config_snapshot: {
                 [key: string]: unknown;
             };
-            /** Config Version */
+            /**
+             * Config Version
+             * @description The version of the config that ran.
+             */
             config_version: number | null;
             /**
              * Created At
              * Format: date-time
+             * @description When the execution was created.
              */
             created_at: string;
-            /** Error */
+            /**
+             * Error
+             * @description Why it failed, was cancelled or was interrupted; or null.
+             */
             error?: string | null;
-            /** Finished At */
+            /**
+             * Finished At
+             * @description When it became terminal.
+             */
             finished_at?: string | null;
-            /** Heartbeat At */
+            /**
+             * Heartbeat At
+             * @description The owner's latest heartbeat for this run.
+             */
             heartbeat_at?: string | null;
-            /** Id */
+            /**
+             * Id
+             * @description The execution id (a UUIDv7; a unique prefix also works).
+             */
             id: string;
-            /** Labels */
+            /**
+             * Labels
+             * @description Free-form key/value labels given at start.
+             */
             labels?: {
                 [key: string]: string;
             };
             /**
              * Last Event Seq
+             * @description The seq of its latest event.
              * @default 0
              */
             last_event_seq: number;
-            /** Owner */
+            /**
+             * Owner
+             * @description The server process running it (host:pid:token).
+             */
             owner?: string | null;
-            /** Parent Execution Id */
+            /**
+             * Parent Execution Id
+             * @description The execution a replay or resume continues; or null.
+             */
             parent_execution_id?: string | null;
+            /** @description For a replay: which messages of which run it re-injects. */
             replay_source?: components["schemas"]["ReplaySource"] | null;
+            /** @description How the run was started. */
             source: components["schemas"]["ConfigSourceType"];
-            /** Started At */
+            /**
+             * Started At
+             * @description When it became running.
+             */
             started_at?: string | null;
+            /** @description Counts and durations (live while running). */
             stats?: components["schemas"]["ExecutionStats"] | null;
             /**
              * Status
+             * @description pending, running, completed, failed, cancelled or interrupted.
              * @enum {string}
              */
             status: "pending" | "running" | "completed" | "failed" | "cancelled" | "interrupted";
@@ -807,11 +1215,20 @@ export interface components {
          *     in the config text when known.
          */
         ProblemIssue: {
-            /** Line */
+            /**
+             * Line
+             * @description The 1-based line in the config text; null when unknown.
+             */
             line?: number | null;
-            /** Message */
+            /**
+             * Message
+             * @description What is wrong there, and what would be right.
+             */
             message: string;
-            /** Path */
+            /**
+             * Path
+             * @description Where: a config field path (routes.split.processors[0].type) or a request location (query.limit, body.params).
+             */
             path: string;
         };
         /**
@@ -831,6 +1248,7 @@ export interface components {
             revision: string | null;
             /**
              * Status
+             * @description Always 'ready' (otherwise the answer is a 503 problem).
              * @default ready
              * @constant
              */
@@ -841,19 +1259,29 @@ export interface components {
          * @description ``POST /executions/{id}/replay``: which messages of the parent to re-inject.
          */
         ReplayRequest: {
-            /** Labels */
+            /**
+             * Labels
+             * @description Labels of the new execution.
+             */
             labels?: {
                 [key: string]: string;
             };
-            /** Message Ids */
+            /**
+             * Message Ids
+             * @description Message ids (mode 'ids' only).
+             */
             message_ids?: string[];
             /**
              * Mode
+             * @description 'failed': the failed messages; 'all': the root messages; 'ids': message_ids.
              * @default failed
              * @enum {string}
              */
             mode: "failed" | "all" | "ids";
-            /** Route */
+            /**
+             * Route
+             * @description Only messages at this route.
+             */
             route?: string | null;
         };
         /**
@@ -865,64 +1293,93 @@ export interface components {
          *     ``"ids"`` exactly ``message_ids``.  ``route`` narrows any mode to one route.
          */
         ReplaySource: {
-            /** Message Ids */
+            /**
+             * Message Ids
+             * @description The messages to replay (mode 'ids' only).
+             */
             message_ids?: string[];
             /**
              * Mode
+             * @description 'failed': the failed messages; 'all': the root messages; 'ids': message_ids.
              * @default failed
              * @enum {string}
              */
             mode: "failed" | "all" | "ids";
-            /** Parent Execution Id */
+            /**
+             * Parent Execution Id
+             * @description The execution whose messages are replayed.
+             */
             parent_execution_id: string;
-            /** Route */
+            /**
+             * Route
+             * @description Only messages at this route; or null.
+             */
             route?: string | null;
         };
         /**
          * RouteStats
-         * @description Counts and processing durations of one route.
+         * @description Counts and processing durations of one route (milliseconds, to the microsecond).
          */
         RouteStats: {
             /**
              * Cancelled
+             * @description Settled: the run stopped before them.
              * @default 0
              */
             cancelled: number;
-            /** Duration Ms Avg */
+            /**
+             * Duration Ms Avg
+             * @description Mean processing time per message (ms); null before any.
+             */
             duration_ms_avg?: number | null;
-            /** Duration Ms Max */
+            /**
+             * Duration Ms Max
+             * @description Longest processing time of one message (ms); null before any.
+             */
             duration_ms_max?: number | null;
             /**
              * Duration Ms Total
+             * @description Processing time of every settled message, summed (ms).
              * @default 0
              */
             duration_ms_total: number;
             /**
              * Failed
+             * @description Settled: failed after every retry.
              * @default 0
              */
             failed: number;
             /**
              * Filtered
+             * @description Settled: a processor returned nothing.
              * @default 0
              */
             filtered: number;
-            /** First Started At */
+            /**
+             * First Started At
+             * @description When the route started its first message.
+             */
             first_started_at?: string | null;
             /**
              * In Flight
+             * @description Received but not settled yet.
              * @default 0
              */
             in_flight: number;
-            /** Last Finished At */
+            /**
+             * Last Finished At
+             * @description When the route settled its latest message.
+             */
             last_finished_at?: string | null;
             /**
              * Processed
+             * @description Settled: processed successfully.
              * @default 0
              */
             processed: number;
             /**
              * Received
+             * @description Messages enqueued for the route(s).
              * @default 0
              */
             received: number;
@@ -987,31 +1444,37 @@ export interface components {
         StatsCounts: {
             /**
              * Cancelled
+             * @description Settled: the run stopped before them.
              * @default 0
              */
             cancelled: number;
             /**
              * Failed
+             * @description Settled: failed after every retry.
              * @default 0
              */
             failed: number;
             /**
              * Filtered
+             * @description Settled: a processor returned nothing.
              * @default 0
              */
             filtered: number;
             /**
              * In Flight
+             * @description Received but not settled yet.
              * @default 0
              */
             in_flight: number;
             /**
              * Processed
+             * @description Settled: processed successfully.
              * @default 0
              */
             processed: number;
             /**
              * Received
+             * @description Messages enqueued for the route(s).
              * @default 0
              */
             received: number;
@@ -1021,23 +1484,45 @@ export interface components {
          * @description Metadata of one object an execution stored.
          */
         StorageObjectOut: {
-            /** Checksum */
+            /**
+             * Checksum
+             * @description SHA-256 of the bytes (hex); also the download's ETag.
+             */
             checksum: string;
-            /** Content Type */
+            /**
+             * Content Type
+             * @description The media type it was stored with.
+             */
             content_type: string;
-            /** Id */
+            /**
+             * Id
+             * @description Write order; the paging cursor.
+             */
             id: number;
-            /** Key */
+            /**
+             * Key
+             * @description The object's key (its path under the execution).
+             */
             key: string;
-            /** Message Id */
+            /**
+             * Message Id
+             * @description The message being processed when written.
+             */
             message_id: string | null;
-            /** Route */
+            /**
+             * Route
+             * @description The route that wrote it; null if not a route.
+             */
             route: string | null;
-            /** Size */
+            /**
+             * Size
+             * @description Bytes.
+             */
             size: number;
             /**
              * Written At
              * Format: date-time
+             * @description When it was written.
              */
             written_at: string;
         };
@@ -1046,7 +1531,10 @@ export interface components {
          * @description One page of stored objects in write order.
          */
         StoragePage: {
-            /** Items */
+            /**
+             * Items
+             * @description Objects in write order.
+             */
             items: components["schemas"]["StorageObjectOut"][];
             /**
              * Next After
@@ -1059,19 +1547,33 @@ export interface components {
          * @description ``GET /executions/{id}/wait``: the terminal status and stats, or ``timed_out``.
          */
         WaitResult: {
-            /** Error */
+            /**
+             * Error
+             * @description The run's error, if any.
+             */
             error?: string | null;
-            /** Execution Id */
+            /**
+             * Execution Id
+             * @description The execution waited on.
+             */
             execution_id: string;
-            /** Finished At */
+            /**
+             * Finished At
+             * @description When it became terminal.
+             */
             finished_at?: string | null;
+            /** @description The final stats (null when timed out). */
             stats?: components["schemas"]["ExecutionStats"] | null;
             /**
              * Status
+             * @description Its status when the wait ended.
              * @enum {string}
              */
             status: "pending" | "running" | "completed" | "failed" | "cancelled" | "interrupted";
-            /** Timed Out */
+            /**
+             * Timed Out
+             * @description True when the timeout passed before it was terminal.
+             */
             timed_out: boolean;
         };
     };
@@ -1114,7 +1616,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; 'issues' lists the offending fields. */
+            /** @description Invalid input (a bad value, or an unknown query parameter); 'issues' names each. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1125,6 +1627,15 @@ export interface operations {
             };
             /** @description Internal Server Error */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or the server still starting; retry shortly. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1150,7 +1661,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Invalid input; 'issues' lists the offending fields. */
+            /** @description Invalid input (a bad value, or an unknown query parameter); 'issues' names each. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1161,6 +1672,15 @@ export interface operations {
             };
             /** @description Internal Server Error */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or the server still starting; retry shortly. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1188,7 +1708,7 @@ export interface operations {
                     "application/json": components["schemas"]["SessionInfo"];
                 };
             };
-            /** @description Invalid input; 'issues' lists the offending fields. */
+            /** @description Invalid input (a bad value, or an unknown query parameter); 'issues' names each. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1206,11 +1726,132 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is unreachable or the server still starting; retry shortly. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_components: {
+        parameters: {
+            query?: {
+                /** @description Only this kind. */
+                kind?: ("processor" | "adapter") | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ComponentList"];
+                };
+            };
+            /** @description Invalid input (a bad value, or an unknown query parameter); 'issues' names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or the server still starting; retry shortly. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_component: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 'processor' or 'adapter'. */
+                kind: "processor" | "adapter";
+                /** @description The component's name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ComponentOut"];
+                };
+            };
+            /** @description Unknown execution id, config name or object key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (a bad value, or an unknown query parameter); 'issues' names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or the server still starting; retry shortly. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_configs: {
         parameters: {
             query?: {
+                /** @description Also list archived configs. */
                 include_archived?: boolean;
             };
             header?: never;
@@ -1228,7 +1869,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConfigList"];
                 };
             };
-            /** @description Invalid input; 'issues' lists the offending fields. */
+            /** @description Invalid input (a bad value, or an unknown query parameter); 'issues' names each. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1246,11 +1887,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is unreachable or the server still starting; retry shortly. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     save_config: {
         parameters: {
             query?: {
+                /** @description Stored with a new version (else the config's own). */
                 description?: string | null;
             };
             header?: never;
@@ -1307,7 +1958,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; 'issues' lists the offending fields. */
+            /** @description Invalid input (a bad value, or an unknown query parameter); 'issues' names each. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1325,11 +1976,98 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is unreachable or the server still starting; retry shortly. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    validate_config_text: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The pipeline config as YAML text, or as a JSON object. */
+        requestBody: {
+            content: {
+                "application/json": {
+                    [key: string]: unknown;
+                };
+                "application/x-yaml": string;
+                "application/yaml": string;
+                "text/plain": string;
+                "text/x-yaml": string;
+                "text/yaml": string;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfigValidation"];
+                };
+            };
+            /** @description The request body is larger than FACTFLOW_MAX_BODY_BYTES. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body has a media type this endpoint does not take. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (a bad value, or an unknown query parameter); 'issues' names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or the server still starting; retry shortly. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_config: {
         parameters: {
             query?: {
+                /** @description This version; the latest when absent. */
                 version?: number | null;
             };
             header?: never;
@@ -1359,7 +2097,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; 'issues' lists the offending fields. */
+            /** @description Invalid input (a bad value, or an unknown query parameter); 'issues' names each. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1370,6 +2108,15 @@ export interface operations {
             };
             /** @description Internal Server Error */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or the server still starting; retry shortly. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1409,7 +2156,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; 'issues' lists the offending fields. */
+            /** @description Invalid input (a bad value, or an unknown query parameter); 'issues' names each. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1420,6 +2167,15 @@ export interface operations {
             };
             /** @description Internal Server Error */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or the server still starting; retry shortly. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1445,9 +2201,11 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Successful Response */
+            /** @description Created and started. */
             202: {
                 headers: {
+                    /** @description The new execution: /api/v1/executions/{id}. */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1490,7 +2248,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; 'issues' lists the offending fields. */
+            /** @description Invalid input (a bad value, or an unknown query parameter); 'issues' names each. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1508,9 +2266,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Capacity full (with Retry-After), the database unreachable, or not ready. */
+            /** @description Capacity full (type capacity-exceeded, with Retry-After), the database unreachable, or the server still starting. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying (capacity-exceeded only). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1549,7 +2309,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; 'issues' lists the offending fields. */
+            /** @description Invalid input (a bad value, or an unknown query parameter); 'issues' names each. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1567,18 +2327,36 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is unreachable or the server still starting; retry shortly. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_executions: {
         parameters: {
             query?: {
+                /** @description Only these statuses (repeat for several). */
                 status?: ("pending" | "running" | "completed" | "failed" | "cancelled" | "interrupted")[] | null;
+                /** @description Only runs of this config. */
                 config?: string | null;
+                /** @description Only runs started this way. */
                 source?: components["schemas"]["ConfigSourceType"] | null;
+                /** @description Created at or after this ISO 8601 time (naive = UTC). */
                 since?: string | null;
+                /** @description Created before this ISO 8601 time (naive = UTC). */
                 until?: string | null;
+                /** @description Page size. */
                 limit?: number;
+                /** @description `next_cursor` of the last page. */
                 cursor?: string | null;
+                /** @description `snapshot` adds each item's `config_snapshot`. */
+                include?: "snapshot"[] | null;
             };
             header?: never;
             path?: never;
@@ -1595,7 +2373,7 @@ export interface operations {
                     "application/json": components["schemas"]["ExecutionList"];
                 };
             };
-            /** @description Invalid input; 'issues' lists the offending fields. */
+            /** @description Invalid input (a bad value, or an unknown query parameter); 'issues' names each. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1606,6 +2384,15 @@ export interface operations {
             };
             /** @description Internal Server Error */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or the server still starting; retry shortly. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1645,7 +2432,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; 'issues' lists the offending fields. */
+            /** @description Invalid input (a bad value, or an unknown query parameter); 'issues' names each. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1656,6 +2443,15 @@ export interface operations {
             };
             /** @description Internal Server Error */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or the server still starting; retry shortly. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1726,7 +2522,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; 'issues' lists the offending fields. */
+            /** @description Invalid input (a bad value, or an unknown query parameter); 'issues' names each. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1737,6 +2533,15 @@ export interface operations {
             };
             /** @description Internal Server Error */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or the server still starting; retry shortly. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1776,7 +2581,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; 'issues' lists the offending fields. */
+            /** @description Invalid input (a bad value, or an unknown query parameter); 'issues' names each. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1787,6 +2592,15 @@ export interface operations {
             };
             /** @description Internal Server Error */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or the server still starting; retry shortly. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1837,7 +2651,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; 'issues' lists the offending fields. */
+            /** @description Invalid input (a bad value, or an unknown query parameter); 'issues' names each. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1855,14 +2669,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is unreachable or the server still starting; retry shortly. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_lineage: {
         parameters: {
             query?: {
+                /** @description Only this route. */
                 route?: string | null;
+                /** @description Only this status. */
                 status?: ("processed" | "failed" | "filtered" | "cancelled") | null;
+                /** @description `next_after` of the last page (an item `id`). */
                 after?: number | null;
+                /** @description Page size. */
                 limit?: number;
             };
             header?: never;
@@ -1892,7 +2719,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; 'issues' lists the offending fields. */
+            /** @description Invalid input (a bad value, or an unknown query parameter); 'issues' names each. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1903,6 +2730,15 @@ export interface operations {
             };
             /** @description Internal Server Error */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or the server still starting; retry shortly. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1928,9 +2764,11 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Successful Response */
+            /** @description Created and started. */
             202: {
                 headers: {
+                    /** @description The new execution: /api/v1/executions/{id}. */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1973,7 +2811,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; 'issues' lists the offending fields. */
+            /** @description Invalid input (a bad value, or an unknown query parameter); 'issues' names each. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1991,9 +2829,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Capacity full (with Retry-After), the database unreachable, or not ready. */
+            /** @description Capacity full (type capacity-exceeded, with Retry-After), the database unreachable, or the server still starting. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying (capacity-exceeded only). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2032,7 +2872,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; 'issues' lists the offending fields. */
+            /** @description Invalid input (a bad value, or an unknown query parameter); 'issues' names each. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2043,6 +2883,15 @@ export interface operations {
             };
             /** @description Internal Server Error */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or the server still starting; retry shortly. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2093,7 +2942,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; 'issues' lists the offending fields. */
+            /** @description Invalid input (a bad value, or an unknown query parameter); 'issues' names each. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2111,12 +2960,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is unreachable or the server still starting; retry shortly. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_storage_objects: {
         parameters: {
             query?: {
+                /** @description `next_after` of the last page (an item `id`). */
                 after?: number | null;
+                /** @description Page size. */
                 limit?: number;
             };
             header?: never;
@@ -2146,7 +3006,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; 'issues' lists the offending fields. */
+            /** @description Invalid input (a bad value, or an unknown query parameter); 'issues' names each. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2164,12 +3024,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is unreachable or the server still starting; retry shortly. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     download_storage_object: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags the client has (or *): 304 when one is this object's. */
+                "If-None-Match"?: string | null;
+            };
             path: {
                 /** @description The object's key (may contain '/'). */
                 key: string;
@@ -2183,11 +3055,24 @@ export interface operations {
             /** @description The object's bytes. */
             200: {
                 headers: {
+                    /** @description attachment; filename=<the key's last segment> */
+                    "Content-Disposition"?: string;
+                    /** @description The object's SHA-256 in quotes; send it back as If-None-Match. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "*/*": string;
                 };
+            };
+            /** @description Not modified: If-None-Match names this ETag. */
+            304: {
+                headers: {
+                    /** @description The object's SHA-256 in quotes; send it back as If-None-Match. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Unknown execution id, config name or object key. */
             404: {
@@ -2198,7 +3083,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; 'issues' lists the offending fields. */
+            /** @description Invalid input (a bad value, or an unknown query parameter); 'issues' names each. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2216,11 +3101,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database is unreachable or the server still starting; retry shortly. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     wait_execution: {
         parameters: {
             query?: {
+                /** @description Seconds to wait at most. */
                 timeout?: number;
             };
             header?: never;
@@ -2250,7 +3145,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; 'issues' lists the offending fields. */
+            /** @description Invalid input (a bad value, or an unknown query parameter); 'issues' names each. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2261,6 +3156,15 @@ export interface operations {
             };
             /** @description Internal Server Error */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or the server still starting; retry shortly. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2288,24 +3192,6 @@ export interface operations {
                     "application/json": components["schemas"]["HealthStatus"];
                 };
             };
-            /** @description Invalid input; 'issues' lists the offending fields. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal Server Error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
         };
     };
     readyz: {
@@ -2326,25 +3212,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReadyStatus"];
                 };
             };
-            /** @description Invalid input; 'issues' lists the offending fields. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal Server Error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Capacity full (with Retry-After), the database unreachable, or not ready. */
+            /** @description The database is unreachable, or its schema not at head. */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -11,6 +11,8 @@ export type ExecutionStats = Schemas["ExecutionStats"];
 export type StatsCounts = Schemas["StatsCounts"];
 export type RouteStats = Schemas["RouteStats"];
 export type ExecutionList = Schemas["ExecutionList"];
+/** A list item: the row and its stats, without the config snapshot. */
+export type ExecutionListItem = Schemas["ExecutionListItem"];
 export type Dag = Schemas["DAGResponse"];
 export type DagNode = Schemas["DAGNode"];
 export type DagEdge = Schemas["DAGEdge"];

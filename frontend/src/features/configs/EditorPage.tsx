@@ -1,9 +1,19 @@
 import { useQueryClient } from "@tanstack/react-query";
-import { useDeferredValue, useMemo, useRef, useState } from "react";
+import { useDeferredValue, useEffect, useMemo, useRef, useState } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
 import { parseDocument } from "yaml";
 import { ErrorState, Loading } from "../../components/States";
-import { definitionYaml, saveConfig, useVersions, type ConfigIssue } from "./queries";
+import {
+  definitionYaml,
+  saveConfig,
+  useVersions,
+  validateConfig,
+  type ConfigIssue,
+  type ValidateResult,
+} from "./queries";
+
+/** Quiet time after the last keystroke before the server checks the text. */
+const VALIDATE_AFTER_MS = 350;
 
 const TEMPLATE = `name: my-pipeline
 description: What this pipeline does.
@@ -19,7 +29,7 @@ routes:
     processors: [{type: extract_facts}]
 `;
 
-/** Syntax problems found while typing (the server checks the rest on save). */
+/** Syntax problems found at once, in the browser (the server checks the rest). */
 export function yamlIssues(text: string): ConfigIssue[] {
   const document = parseDocument(text, { prettyErrors: false });
   return document.errors.map((error) => ({
@@ -47,13 +57,31 @@ function Editor({ initial, name }: { initial: string; name: string | undefined }
   const client = useQueryClient();
   const [text, setText] = useState(initial);
   const [serverIssues, setServerIssues] = useState<ConfigIssue[]>([]);
+  const [check, setCheck] = useState<{ text: string; result: ValidateResult } | null>(null);
   const [detail, setDetail] = useState<string | null>(null);
   const [saving, setSaving] = useState(false);
   const deferred = useDeferredValue(text);
   const syntax = useMemo(() => yamlIssues(deferred), [deferred]);
   const gutter = useRef<HTMLPreElement>(null);
   const lines = text.split("\n").length;
-  const issues = syntax.length > 0 ? syntax : serverIssues;
+  // As you type: the server's dry run of a save (POST /configs/validate) once
+  // the text is well-formed YAML and the typing pauses; older checks abort.
+  useEffect(() => {
+    if (syntax.length > 0) return undefined;
+    const controller = new AbortController();
+    const timer = setTimeout(() => {
+      validateConfig(deferred, controller.signal)
+        .then((result) => setCheck({ text: deferred, result }))
+        .catch(() => undefined); // aborted, or the server is away: saving says why
+    }, VALIDATE_AFTER_MS);
+    return () => {
+      clearTimeout(timer);
+      controller.abort();
+    };
+  }, [deferred, syntax.length]);
+  const current = check !== null && check.text === text ? check.result : null;
+  const validated = current?.ok === false ? current.issues : [];
+  const issues = syntax.length > 0 ? syntax : serverIssues.length > 0 ? serverIssues : validated;
   const marked = new Set(issues.map((i) => i.line).filter((l): l is number => l !== null));
 
   const save = async () => {
@@ -128,8 +156,12 @@ function Editor({ initial, name }: { initial: string; name: string | undefined }
       </div>
       <div id="editor-issues" aria-live="polite" data-testid="editor-issues">
         {issues.length === 0 ? (
-          <p className="muted small">
-            {syntax.length === 0 ? "YAML is well-formed. Saving checks routes, processors and params." : ""}
+          <p className="muted small" data-testid="editor-status">
+            {current?.ok
+              ? current.changed
+                ? `Valid. Saving creates ${current.name} version ${(current.latestVersion ?? 0) + 1}.`
+                : `Valid, and identical to ${current.name} v${current.latestVersion ?? 1}: saving changes nothing.`
+              : "Checking…"}
           </p>
         ) : (
           <ul className="issues">

@@ -54,3 +54,26 @@ export async function saveConfig(text: string, description: string | null): Prom
   }
   throw new ApiError(response.status, problem, `${response.status} ${response.statusText}`);
 }
+
+export type ValidateResult =
+  | { ok: true; name: string; changed: boolean; latestVersion: number | null }
+  | { ok: false; issues: ConfigIssue[]; detail: string };
+
+/** POST /configs/validate: what a save would do, or its issues; nothing is stored. */
+export async function validateConfig(text: string, signal: AbortSignal): Promise<ValidateResult> {
+  const response = await fetch("/api/v1/configs/validate", {
+    method: "POST",
+    headers: { "Content-Type": "application/yaml", Accept: "application/json" },
+    credentials: "same-origin",
+    body: text,
+    signal,
+  });
+  const body = (await response.json()) as unknown;
+  if (response.ok) {
+    const valid = body as { name: string; changed: boolean; latest_version: number | null };
+    return { ok: true, name: valid.name, changed: valid.changed, latestVersion: valid.latest_version };
+  }
+  const problem = body as Problem & { issues?: ConfigIssue[] };
+  if (response.status === 422) return { ok: false, issues: problem.issues ?? [], detail: problem.detail };
+  throw new ApiError(response.status, problem, `${response.status} ${response.statusText}`);
+}

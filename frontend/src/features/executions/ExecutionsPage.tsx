@@ -2,7 +2,7 @@ import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useState, type SyntheticEvent } from "react";
 import { Link, useLocation, useNavigate, useSearchParams } from "react-router";
 import { api, unwrap } from "../../api/client";
-import { SOURCES, STATUSES, type Execution, type ExecutionStatus } from "../../api/types";
+import { SOURCES, STATUSES, type ExecutionListItem, type ExecutionStatus } from "../../api/types";
 import { CopyId } from "../../components/CopyId";
 import { Empty, ErrorState, Loading } from "../../components/States";
 import { StatusBadge } from "../../components/StatusBadge";
@@ -202,16 +202,6 @@ function FilterBar({
           onChange={(event) => setDraft({ ...draft, until: event.target.value })}
         />
       </label>
-      <label>
-        Labels
-        <input
-          value={draft.label.join(" ")}
-          placeholder="key:value …"
-          onChange={(event) =>
-            setDraft({ ...draft, label: event.target.value.split(/\s+/).filter((p) => p.includes(":")) })
-          }
-        />
-      </label>
       <div className="filter-actions">
         <button type="submit" className="primary">
           Apply
@@ -226,7 +216,7 @@ function FilterBar({
   );
 }
 
-function ExecutionTable({ items }: { items: Execution[] }) {
+function ExecutionTable({ items }: { items: ExecutionListItem[] }) {
   const navigate = useNavigate();
   return (
     <div className="table-wrap">

@@ -20,8 +20,8 @@ from starlette.middleware import Middleware
 
 from factflow_server import (
     _routes_artifacts,
-    _routes_components,
     _routes_auth,
+    _routes_components,
     _routes_configs,
     _routes_executions,
     _routes_health,
