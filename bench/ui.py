@@ -215,6 +215,11 @@ async def run(ctx: Context, peer: object | None) -> None:
     del peer
     _require_tools()
     _bundle(ctx)
+    if ctx.quick:
+        # The --quick smoke run stays short: starting a browser and a seeded server
+        # is left to full runs (the Playwright tests drive the same pages).
+        ctx.skip(NAME, "browser measurements", "left to full runs (--quick)")
+        return
     finished = ctx.scale(100_000, 2_000)
     for db in ctx.databases:
         async with throwaway_database(db, ctx.work_dir, ctx.postgres_admin_url) as url:

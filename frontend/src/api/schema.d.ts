@@ -1607,8 +1607,8 @@ export interface operations {
                     "application/json": components["schemas"]["SessionInfo"];
                 };
             };
-            /** @description Missing or wrong bearer token (only when FACTFLOW_API_TOKEN is set). */
-            401: {
+            /** @description The request body could not be decoded (e.g. JSON that is not UTF-8). */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };

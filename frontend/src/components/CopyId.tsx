@@ -36,7 +36,14 @@ export function CopyId({ id, full = false }: { id: string; full?: boolean }) {
         aria-label={`Copy id ${id}`}
         title="Copy the full id"
       >
-        {copied ? "✓" : "⧉"}
+        {copied ? (
+          "✓"
+        ) : (
+          <svg width="13" height="13" viewBox="0 0 16 16" aria-hidden="true" fill="none" stroke="currentColor" strokeWidth="1.5">
+            <rect x="5.5" y="5.5" width="8" height="8" rx="1.5" />
+            <path d="M3.5 10.5h-1a1 1 0 0 1-1-1v-7a1 1 0 0 1 1-1h7a1 1 0 0 1 1 1v1" />
+          </svg>
+        )}
       </button>
     </span>
   );

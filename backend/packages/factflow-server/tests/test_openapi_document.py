@@ -100,6 +100,10 @@ async def test_with_a_token_every_guarded_operation_declares_401_and_its_challen
         if path in PROBES:
             assert "401" not in operation["responses"] and "security" not in operation
             continue
+        if path.startswith("/api/v1/auth/"):  # public: how a browser gets a session
+            assert "security" not in operation, (method, path)
+            assert ("401" in operation["responses"]) == (path == "/api/v1/auth/login")
+            continue
         unauthorized = operation["responses"]["401"]
         assert "WWW-Authenticate" in unauthorized["headers"], (method, path)
         assert operation["security"] == [{"bearerAuth": []}]

@@ -85,7 +85,7 @@ export function StorageTab() {
                   <td>{object.route ?? "–"}</td>
                   <td>
                     <a href={objectUrl(execution.id, object.key)} download aria-label={`Download ${object.key}`}>
-                      ⤓
+                      ↓
                     </a>
                   </td>
                 </tr>

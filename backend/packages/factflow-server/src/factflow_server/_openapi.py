@@ -37,6 +37,13 @@ _UNAUTHORIZED: Final[dict[str, Any]] = {
     "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
 }
 
+#: Login is public; with a token configured it answers 401 for a wrong one.
+LOGIN_PATH: Final = "/api/v1/auth/login"
+_WRONG_TOKEN: Final[dict[str, Any]] = {
+    "description": "That is not this server's token (only when FACTFLOW_API_TOKEN is set).",
+    "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+}
+
 #: The ``Location`` header of a 202 that created an execution.
 LOCATION_HEADER: Final[dict[str, Any]] = {
     "Location": {
@@ -97,6 +104,8 @@ def _bearer_security(schema: dict[str, Any]) -> None:
         "description": "The server's FACTFLOW_API_TOKEN.",
     }
     for path, item in schema.get("paths", {}).items():
+        if path == LOGIN_PATH:
+            item["post"]["responses"]["401"] = _WRONG_TOKEN
         if path in PUBLIC_PATHS or path in AUTH_PATHS:
             continue
         for operation in item.values():

@@ -80,7 +80,7 @@ async def get_session(request: Request) -> SessionInfo:
         "accept like the bearer token, for `FACTFLOW_SESSION_TTL` seconds. Without a "
         "configured token there is nothing to log in to: the answer says so."
     ),
-    responses=problems(401),
+    responses=problems(400),
 )
 async def login(
     body: LoginRequest, request: Request, response: Response, settings: Settings
