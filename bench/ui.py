@@ -1,4 +1,4 @@
-"""10. The web UI in a real browser (Debian's Chromium through Playwright).
+"""11. The web UI in a real browser (Debian's Chromium through Playwright).
 
 * Bundle: the production build's JavaScript and CSS, gzip -9, in KB.
 * Executions page at 100k runs (the list_view seed): navigation start -> the

@@ -435,6 +435,125 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/schedules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List schedules */
+        get: operations["list_schedules"];
+        put?: never;
+        /**
+         * Create a schedule
+         * @description Validates the trigger (cron expression and time zone, or interval), that the config exists and that the params resolve against it. The first fire time is the first one after now. 409 when the name is taken.
+         */
+        post: operations["create_schedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/schedules/{schedule}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Show a schedule */
+        get: operations["get_schedule"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a schedule
+         * @description Deletes the schedule and its fire records; its runs stay, still carrying its `schedule_id`. Answers with the deleted schedule.
+         */
+        delete: operations["delete_schedule"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/schedules/{schedule}/fires": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Fire times claimed, newest first
+         * @description Each with its outcome and the execution it created. Pass `next_before` back as `before` for older ones.
+         */
+        get: operations["list_fires"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/schedules/{schedule}/next": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The next fire times */
+        get: operations["next_fire_times"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/schedules/{schedule}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pause a schedule (idempotent)
+         * @description No fire time runs while paused; runs already started carry on.
+         */
+        post: operations["pause_schedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/schedules/{schedule}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resume a schedule (idempotent)
+         * @description Fires again from the first fire time after now; nothing is caught up for the time it was paused.
+         */
+        post: operations["resume_schedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -579,7 +698,7 @@ export interface components {
          * @description How an execution was started.
          * @enum {string}
          */
-        ConfigSourceType: "cli" | "api" | "replay" | "demo" | "schedule";
+        ConfigSourceType: "cli" | "api" | "replay" | "resume" | "demo" | "schedule";
         /**
          * ConfigValidation
          * @description A valid config, and what saving it would do.
@@ -834,6 +953,11 @@ export interface components {
             parent_execution_id?: string | null;
             /** @description For a replay: which messages of which run it re-injects. */
             replay_source?: components["schemas"]["ReplaySource"] | null;
+            /**
+             * Schedule Id
+             * @description The schedule that fired this run (source 'schedule').
+             */
+            schedule_id?: string | null;
             /** @description How the run was started. */
             source: components["schemas"]["ConfigSourceType"];
             /**
@@ -896,6 +1020,22 @@ export interface components {
             storage_objects: number;
             /** @description Counts over every route. */
             totals?: components["schemas"]["StatsCounts"];
+        };
+        /**
+         * FireList
+         * @description A schedule's fire times, newest first.
+         */
+        FireList: {
+            /**
+             * Items
+             * @description Fire times, newest first.
+             */
+            items: components["schemas"]["ScheduleFireOut"][];
+            /**
+             * Next Before
+             * @description Pass as ?before= for older ones.
+             */
+            next_before: string | null;
         };
         /**
          * HealthStatus
@@ -1018,6 +1158,27 @@ export interface components {
              * @description The server's API token.
              */
             token: string;
+        };
+        /**
+         * NextFireTimes
+         * @description ``GET /schedules/{ref}/next``: the coming fire times (UTC).
+         */
+        NextFireTimes: {
+            /**
+             * Paused
+             * @description When paused, the times it would fire if resumed now.
+             */
+            paused: boolean;
+            /**
+             * Schedule Id
+             * @description The schedule's id.
+             */
+            schedule_id: string;
+            /**
+             * Times
+             * @description The coming fire times, soonest first.
+             */
+            times: string[];
         };
         /**
          * PipelineConfig
@@ -1149,6 +1310,11 @@ export interface components {
             parent_execution_id?: string | null;
             /** @description For a replay: which messages of which run it re-injects. */
             replay_source?: components["schemas"]["ReplaySource"] | null;
+            /**
+             * Schedule Id
+             * @description The schedule that fired this run (source 'schedule').
+             */
+            schedule_id?: string | null;
             /** @description How the run was started. */
             source: components["schemas"]["ConfigSourceType"];
             /**
@@ -1288,9 +1454,12 @@ export interface components {
          * ReplaySource
          * @description Which messages of which execution a replay re-injects.
          *
-         *     ``mode="failed"`` (default) takes the messages that failed; ``"all"`` the
-         *     root messages (those that entered the pipeline, at their source routes);
-         *     ``"ids"`` exactly ``message_ids``.  ``route`` narrows any mode to one route.
+         *     ``mode="failed"`` (default) takes the messages that failed;
+         *     ``"cancelled"`` those a stop left unfinished (recorded ``cancelled``);
+         *     ``"unfinished"`` both; ``"all"`` the root messages (those that entered the
+         *     pipeline, at their source routes); ``"ids"`` exactly ``message_ids``.
+         *     ``route`` narrows any mode to one route.  (What a crash lost was never
+         *     recorded, so no replay can name it: resume the run instead.)
          */
         ReplaySource: {
             /**
@@ -1300,11 +1469,11 @@ export interface components {
             message_ids?: string[];
             /**
              * Mode
-             * @description 'failed': the failed messages; 'all': the root messages; 'ids': message_ids.
+             * @description 'failed': the failed messages; 'cancelled': those a stop left unfinished; 'unfinished': failed and cancelled; 'all': the root messages; 'ids': message_ids.
              * @default failed
              * @enum {string}
              */
-            mode: "failed" | "all" | "ids";
+            mode: "failed" | "cancelled" | "unfinished" | "all" | "ids";
             /**
              * Parent Execution Id
              * @description The execution whose messages are replayed.
@@ -1415,6 +1584,262 @@ export interface components {
              * @description Config version; latest when null.
              */
             version?: number | null;
+        };
+        /**
+         * ScheduleCreate
+         * @description ``POST /schedules``: a cron expression or an interval that runs a stored config.
+         */
+        ScheduleCreate: {
+            /**
+             * Anchor
+             * @description Interval only: a fire time the others count from (default the Unix epoch, so an hourly schedule fires on the hour).
+             */
+            anchor?: string | null;
+            /**
+             * Catchup
+             * @description After downtime: `skip` drops missed fire times (a fire time runs only while at most `misfire_grace_seconds` late); `once` runs one catch-up run; `all` runs each missed one, oldest first, at most `catchup_limit`.
+             * @default skip
+             * @enum {string}
+             */
+            catchup: "skip" | "once" | "all";
+            /**
+             * Catchup Limit
+             * @description `all`: at most this many missed runs.
+             * @default 100
+             */
+            catchup_limit: number;
+            /**
+             * Config Name
+             * @description The stored config to run.
+             */
+            config_name: string;
+            /**
+             * Config Version
+             * @description Pin a version; the latest when null.
+             */
+            config_version?: number | null;
+            /**
+             * Cron
+             * @description 5-field cron expression (or 6, seconds first), read in `timezone`. Exactly one of `cron` and `interval_seconds`.
+             * @example 0 2 * * *
+             */
+            cron?: string | null;
+            /**
+             * Description
+             * @description Free text.
+             */
+            description?: string | null;
+            /**
+             * Interval Seconds
+             * @description Fire every N seconds.
+             */
+            interval_seconds?: number | null;
+            /**
+             * Labels
+             * @description Labels of each run.
+             */
+            labels?: {
+                [key: string]: string;
+            };
+            /**
+             * Max Active Runs
+             * @description At most this many runs pending or running; a fire time finding the limit reached is skipped and recorded.
+             */
+            max_active_runs?: number | null;
+            /**
+             * Misfire Grace Seconds
+             * @description `skip`: how late a fire time may still run.
+             * @default 60
+             */
+            misfire_grace_seconds: number;
+            /**
+             * Name
+             * @description Unique name.
+             * @example nightly-facts
+             */
+            name: string;
+            /**
+             * Params
+             * @description Params of each run.
+             */
+            params?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Paused
+             * @description Create it paused.
+             * @default false
+             */
+            paused: boolean;
+            /**
+             * Timezone
+             * @description IANA time zone.
+             * @default UTC
+             */
+            timezone: string;
+        };
+        /**
+         * ScheduleFireOut
+         * @description One fire time a server claimed.
+         */
+        ScheduleFireOut: {
+            /**
+             * Claimed At
+             * Format: date-time
+             * @description When a server claimed it.
+             */
+            claimed_at: string;
+            /**
+             * Claimed By
+             * @description The server process that claimed it.
+             */
+            claimed_by: string;
+            /**
+             * Execution Id
+             * @description The execution it created (when started).
+             */
+            execution_id: string | null;
+            /**
+             * Fire Time
+             * Format: date-time
+             * @description The fire time (UTC).
+             */
+            fire_time: string;
+            /**
+             * Outcome
+             * @description started: an execution was created; skipped: max_active_runs was reached; failed: the run could not be created (e.g. the config is archived).
+             * @enum {string}
+             */
+            outcome: "started" | "skipped" | "failed";
+            /**
+             * Reason
+             * @description Why it was skipped or failed.
+             */
+            reason: string | null;
+        };
+        /**
+         * ScheduleList
+         * @description Schedules by name.
+         */
+        ScheduleList: {
+            /**
+             * Items
+             * @description The schedules.
+             */
+            items: components["schemas"]["ScheduleOut"][];
+        };
+        /**
+         * ScheduleOut
+         * @description A stored schedule.
+         */
+        ScheduleOut: {
+            /**
+             * Anchor
+             * @description Interval fire times count from it.
+             */
+            anchor: string | null;
+            /**
+             * Catchup
+             * @description What runs after downtime.
+             * @enum {string}
+             */
+            catchup: "skip" | "once" | "all";
+            /**
+             * Catchup Limit
+             * @description `all`: at most this many missed runs.
+             */
+            catchup_limit: number;
+            /**
+             * Config Name
+             * @description The stored config it runs.
+             */
+            config_name: string;
+            /**
+             * Config Version
+             * @description Pinned version; null = the latest.
+             */
+            config_version: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             * @description When it was created.
+             */
+            created_at: string;
+            /**
+             * Cron
+             * @description Cron expression (null for an interval schedule).
+             */
+            cron: string | null;
+            /**
+             * Description
+             * @description Free text.
+             */
+            description: string | null;
+            /**
+             * Id
+             * @description The schedule id (a UUIDv7).
+             */
+            id: string;
+            /**
+             * Interval Seconds
+             * @description Interval (null for a cron schedule).
+             */
+            interval_seconds: number | null;
+            /**
+             * Labels
+             * @description Labels of each run.
+             */
+            labels: {
+                [key: string]: string;
+            };
+            /**
+             * Last Fire At
+             * @description The latest fire time claimed.
+             */
+            last_fire_at: string | null;
+            /**
+             * Max Active Runs
+             * @description At most this many runs pending or running; null = no limit.
+             */
+            max_active_runs: number | null;
+            /**
+             * Misfire Grace Seconds
+             * @description `skip`: how late a fire time may run.
+             */
+            misfire_grace_seconds: number;
+            /**
+             * Name
+             * @description Unique name; paths take it in place of the id.
+             */
+            name: string;
+            /**
+             * Next Fire At
+             * @description Next fire time; null while paused.
+             */
+            next_fire_at: string | null;
+            /**
+             * Params
+             * @description Params of each run.
+             */
+            params: {
+                [key: string]: unknown;
+            };
+            /**
+             * Paused
+             * @description No fire time runs while paused.
+             */
+            paused: boolean;
+            /**
+             * Timezone
+             * @description IANA zone the cron expression is read in.
+             */
+            timezone: string;
+            /**
+             * Updated At
+             * Format: date-time
+             * @description When it was last paused or resumed.
+             */
+            updated_at: string;
         };
         /**
          * SessionInfo
@@ -1810,7 +2235,7 @@ export interface operations {
                     "application/json": components["schemas"]["ComponentOut"];
                 };
             };
-            /** @description Unknown execution id, config name or object key. */
+            /** @description Unknown execution id, config name, schedule or object key. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2088,7 +2513,7 @@ export interface operations {
                     "application/json": components["schemas"]["PipelineConfig"];
                 };
             };
-            /** @description Unknown execution id, config name or object key. */
+            /** @description Unknown execution id, config name, schedule or object key. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2147,7 +2572,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConfigList"];
                 };
             };
-            /** @description Unknown execution id, config name or object key. */
+            /** @description Unknown execution id, config name, schedule or object key. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2221,7 +2646,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Unknown execution id, config name or object key. */
+            /** @description Unknown execution id, config name, schedule or object key. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2300,7 +2725,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConfigList"];
                 };
             };
-            /** @description Unknown execution id, config name or object key. */
+            /** @description Unknown execution id, config name, schedule or object key. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2351,6 +2776,8 @@ export interface operations {
                 since?: string | null;
                 /** @description Created before this ISO 8601 time (naive = UTC). */
                 until?: string | null;
+                /** @description Only runs fired by this schedule id. */
+                schedule?: string | null;
                 /** @description Page size. */
                 limit?: number;
                 /** @description `next_cursor` of the last page. */
@@ -2423,7 +2850,7 @@ export interface operations {
                     "application/json": components["schemas"]["PipelineExecution"];
                 };
             };
-            /** @description Unknown execution id, config name or object key. */
+            /** @description Unknown execution id, config name, schedule or object key. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2495,7 +2922,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Unknown execution id, config name or object key. */
+            /** @description Unknown execution id, config name, schedule or object key. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2572,7 +2999,7 @@ export interface operations {
                     "application/json": components["schemas"]["DAGResponse"];
                 };
             };
-            /** @description Unknown execution id, config name or object key. */
+            /** @description Unknown execution id, config name, schedule or object key. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2642,7 +3069,7 @@ export interface operations {
                     "text/event-stream": string;
                 };
             };
-            /** @description Unknown execution id, config name or object key. */
+            /** @description Unknown execution id, config name, schedule or object key. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2710,7 +3137,7 @@ export interface operations {
                     "application/json": components["schemas"]["LineagePage"];
                 };
             };
-            /** @description Unknown execution id, config name or object key. */
+            /** @description Unknown execution id, config name, schedule or object key. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2784,7 +3211,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Unknown execution id, config name or object key. */
+            /** @description Unknown execution id, config name, schedule or object key. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2863,7 +3290,7 @@ export interface operations {
                     "application/json": components["schemas"]["ExecutionStats"];
                 };
             };
-            /** @description Unknown execution id, config name or object key. */
+            /** @description Unknown execution id, config name, schedule or object key. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2933,7 +3360,7 @@ export interface operations {
                     "text/event-stream": string;
                 };
             };
-            /** @description Unknown execution id, config name or object key. */
+            /** @description Unknown execution id, config name, schedule or object key. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2997,7 +3424,7 @@ export interface operations {
                     "application/json": components["schemas"]["StoragePage"];
                 };
             };
-            /** @description Unknown execution id, config name or object key. */
+            /** @description Unknown execution id, config name, schedule or object key. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3074,7 +3501,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Unknown execution id, config name or object key. */
+            /** @description Unknown execution id, config name, schedule or object key. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3136,7 +3563,508 @@ export interface operations {
                     "application/json": components["schemas"]["WaitResult"];
                 };
             };
-            /** @description Unknown execution id, config name or object key. */
+            /** @description Unknown execution id, config name, schedule or object key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (a bad value, or an unknown query parameter); 'issues' names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or the server still starting; retry shortly. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_schedules: {
+        parameters: {
+            query?: {
+                /** @description Only those of this config. */
+                config?: string | null;
+                /** @description Only paused (true) or active (false) ones. */
+                paused?: boolean | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleList"];
+                };
+            };
+            /** @description Invalid input (a bad value, or an unknown query parameter); 'issues' names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or the server still starting; retry shortly. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_schedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScheduleCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleOut"];
+                };
+            };
+            /** @description The request body could not be decoded (e.g. JSON that is not UTF-8). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown execution id, config name, schedule or object key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state (e.g. an illegal transition). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than FACTFLOW_MAX_BODY_BYTES. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (a bad value, or an unknown query parameter); 'issues' names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or the server still starting; retry shortly. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_schedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The schedule's id or name. */
+                schedule: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleOut"];
+                };
+            };
+            /** @description Unknown execution id, config name, schedule or object key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (a bad value, or an unknown query parameter); 'issues' names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or the server still starting; retry shortly. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_schedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The schedule's id or name. */
+                schedule: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleOut"];
+                };
+            };
+            /** @description Unknown execution id, config name, schedule or object key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (a bad value, or an unknown query parameter); 'issues' names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or the server still starting; retry shortly. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_fires: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: number;
+                /** @description Only fire times before this (`next_before`). */
+                before?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description The schedule's id or name. */
+                schedule: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FireList"];
+                };
+            };
+            /** @description Unknown execution id, config name, schedule or object key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (a bad value, or an unknown query parameter); 'issues' names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or the server still starting; retry shortly. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    next_fire_times: {
+        parameters: {
+            query?: {
+                /** @description How many fire times. */
+                count?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The schedule's id or name. */
+                schedule: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NextFireTimes"];
+                };
+            };
+            /** @description Unknown execution id, config name, schedule or object key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (a bad value, or an unknown query parameter); 'issues' names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or the server still starting; retry shortly. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    pause_schedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The schedule's id or name. */
+                schedule: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleOut"];
+                };
+            };
+            /** @description Unknown execution id, config name, schedule or object key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (a bad value, or an unknown query parameter); 'issues' names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or the server still starting; retry shortly. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resume_schedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The schedule's id or name. */
+                schedule: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleOut"];
+                };
+            };
+            /** @description Unknown execution id, config name, schedule or object key. */
             404: {
                 headers: {
                     [name: string]: unknown;
