@@ -26,6 +26,7 @@ function factsConfig(version: number) {
     description: "Extracts rule-based facts from text and stores each distinct fact as JSON.",
     params: {
       texts: { type: "list", default: TEXTS.map((text) => ({ text })), description: "The documents to read." },
+      delay: { type: "number", default: 0.3, description: "Seconds the store step waits per fact." },
       fail_rate: {
         type: "number",
         default: version === 1 ? 0.4 : 0.3,
@@ -42,7 +43,7 @@ function factsConfig(version: number) {
       },
       store: {
         processors: [
-          { type: "sleep", with: { seconds: 0.3 } },
+          { type: "sleep", with: { seconds: "{delay}" } },
           { type: "fail", with: { rate: "{fail_rate}", error: "flaky sink: deliberate failure" } },
           { type: "storage_write", with: { key: "facts/{{message_id}}.json" } },
         ],
@@ -79,7 +80,7 @@ test("screenshots of every page", async ({ page }) => {
   await api.wait(first.id);
   const replay = await api.json<{ id: string }>("POST", `/api/v1/executions/${first.id}/replay`, { mode: "failed" });
   await api.wait(replay.id);
-  const running = await api.run("facts", { params: { texts: [...TEXTS, ...TEXTS.map((t) => `${t} Again in 2027.`)].map((text) => ({ text })) } });
+  const running = await api.run("facts", { params: { delay: 2, texts: [...TEXTS, ...TEXTS.map((t) => `${t} Again in 2027.`)].map((text) => ({ text })) } });
 
   await page.goto(`${server.url}/executions/${running.id}`);
   await expect(page.locator("[data-stream-state]")).toHaveAttribute("data-stream-state", "live");

@@ -31,7 +31,7 @@ routes:
 
 /** Syntax problems found at once, in the browser (the server checks the rest). */
 export function yamlIssues(text: string): ConfigIssue[] {
-  const document = parseDocument(text, { prettyErrors: false });
+  const document = parseDocument(text, { prettyErrors: true });
   return document.errors.map((error) => ({
     path: "(yaml)",
     message: error.message.split("\n")[0] ?? error.message,

@@ -5,6 +5,7 @@ import { CopyId } from "../../components/CopyId";
 import { ErrorState, Loading } from "../../components/States";
 import { StatusBadge } from "../../components/StatusBadge";
 import { dateTime, duration, elapsed } from "../../lib/format";
+import { asText } from "../../lib/text";
 import { Actions } from "./Actions";
 import { ExecutionLiveContext, useExecutionEvents } from "./events";
 import { useExecution } from "./queries";
@@ -65,6 +66,10 @@ export function ExecutionPage() {
   );
 }
 
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
 function Summary({ execution }: { execution: Execution }) {
   const params = (execution.config_snapshot["params"] ?? {}) as Record<string, unknown>;
   const replay = execution.replay_source;
@@ -123,8 +128,8 @@ function Summary({ execution }: { execution: Execution }) {
             <span className="muted">none</span>
           ) : (
             Object.entries(params).map(([key, value]) => (
-              <span key={key} className="chip" title={JSON.stringify(value)}>
-                {key}={typeof value === "string" ? value : JSON.stringify(value)}
+              <span key={key} className="chip" title={asText(value)}>
+                {key}={clip(asText(value), 72)}
               </span>
             ))
           )}
