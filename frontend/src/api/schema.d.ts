@@ -554,6 +554,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/streams/executions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream changes of every execution (SSE)
+         * @description One `change` frame per committed batch of any execution's events: `{execution_id, seq, status, kinds, resync}` (`status` set when the batch changed it). A notification feed for live lists, not a log: no ids, no replay; read the list again on (re)connect and on `resync: true` (the client fell behind). Heartbeats keep it open; it ends when the server stops.
+         */
+        get: operations["stream_execution_changes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -4071,6 +4091,58 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (a bad value, or an unknown query parameter); 'issues' names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or the server still starting; retry shortly. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    stream_execution_changes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Changes of every execution as Server-Sent Events. Each frame: 'id: <seq>', 'event: <kind>', 'data: <ExecutionEvent JSON>'; comment lines are heartbeats. The stream ends after the terminal status event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example id: 3
+                     *     event: status
+                     *     data: {"execution_id":"0190…","seq":3,"kind":"status","data":{"status":"completed"},"at":"2026-01-01T00:00:00Z"}
+                     */
+                    "text/event-stream": string;
                 };
             };
             /** @description Invalid input (a bad value, or an unknown query parameter); 'issues' names each. */

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -10,8 +11,17 @@ from factflow_execution import ExecutionService
 from factflow_foundation import FactFlowSettings
 from factflow_server import ServerSettings, create_app
 from factflow_server._session import SESSION_COOKIE, SessionSigner, cookie_value
+from fastapi import FastAPI
 
-from .conftest import API, asgi_client, assert_problem, inline_config, parse_sse, run_to_end
+from .conftest import (
+    API,
+    asgi_client,
+    assert_problem,
+    inline_config,
+    parse_sse,
+    run_to_end,
+    serve_in_process,
+)
 
 
 def _built_ui(root: Path) -> Path:
@@ -155,3 +165,28 @@ async def test_without_a_token_the_session_is_open(client: httpx.AsyncClient) ->
     assert info == {"auth_required": False, "authenticated": True, "expires_at": None}
     login = await client.post(f"{API}/auth/login", json={"token": "anything"})
     assert login.status_code == 200 and "set-cookie" not in login.headers
+
+
+async def test_the_changes_stream_tells_about_new_runs_and_status_changes(app: FastAPI) -> None:
+    async with (
+        serve_in_process(app) as base,
+        httpx.AsyncClient(base_url=base, timeout=30) as client,
+    ):
+        assert (await client.post(f"{API}/configs", json=inline_config())).status_code == 201
+        async with client.stream("GET", f"{API}/streams/executions") as stream:
+            assert stream.headers["content-type"].startswith("text/event-stream")
+            run = (await client.post(f"{API}/configs/t/run", json={})).json()
+            statuses: list[str] = []
+            async for line in stream.aiter_lines():
+                if not line.startswith("data:"):
+                    continue
+                change = json.loads(line.removeprefix("data:").strip())
+                if change["execution_id"] != run["id"]:
+                    continue
+                assert change["seq"] >= 1 and change["kinds"] and change["resync"] is False
+                if change["status"]:
+                    statuses.append(change["status"])
+                if change["status"] == "completed":
+                    break
+        # A new run is announced (pending and running may share one batch), then its end.
+        assert statuses[0] in {"pending", "running"} and statuses[-1] == "completed"

@@ -53,7 +53,6 @@ export function ExecutionsPage() {
         }),
       ),
     placeholderData: keepPreviousData,
-    refetchInterval: live.pollMs,
   });
 
   const applyFilters = (next: ExecutionFilters) => {

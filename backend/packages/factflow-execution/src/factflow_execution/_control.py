@@ -17,6 +17,7 @@ from factflow_infra.db import Database
 from factflow_infra.pg_listener import PostgresListener
 from factflow_protocols import EventBus
 
+from factflow_execution._changes import EXECUTIONS_TOPIC, ExecutionChange
 from factflow_execution._channels import CONTROL_CHANNEL, NOTIFY_CHANNEL, Wakeup, notify
 from factflow_execution._events import execution_topic
 from factflow_execution._manager import OrchestratorManager
@@ -69,9 +70,11 @@ class ControlChannel:
             return  # our own event, already published in-process with its record
         execution_id = str(data["execution_id"])
         self._bus.publish(execution_topic(execution_id), Wakeup(execution_id, data.get("seq")))
+        self._bus.publish(EXECUTIONS_TOPIC, ExecutionChange(execution_id, data.get("seq")))
 
     def _resync(self) -> None:
         """The LISTEN connection was lost for a while: wake every local reader."""
+        self._bus.publish(EXECUTIONS_TOPIC, ExecutionChange("", resync=True))
         for topic in self._bus.topics():
             if topic.startswith("execution:"):
                 execution_id = topic.partition(":")[2]

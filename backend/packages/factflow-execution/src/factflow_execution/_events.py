@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import RowMapping, Update, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from factflow_execution._changes import EXECUTIONS_TOPIC, ExecutionChange
 from factflow_execution._channels import NOTIFY_CHANNEL, notify
 from factflow_execution._errors import ExecutionNotFoundError
 from factflow_execution._models import TERMINAL_STATUSES
@@ -203,6 +204,16 @@ class EventWriter:
         return events
 
 
+def change_of(execution_id: str, events: Sequence[ExecutionEvent]) -> ExecutionChange:
+    """The summary of one committed batch: its last seq, kinds and newest status."""
+    status = None
+    for event in events:
+        if event.kind == EventKind.STATUS:
+            status = str(event.data.get("status"))
+    kinds = tuple(sorted({event.kind for event in events}))
+    return ExecutionChange(execution_id, events[-1].seq if events else None, status, kinds)
+
+
 class EventLog:
     """The one writer of ``execution_events`` in this process."""
 
@@ -244,6 +255,8 @@ class EventLog:
                 topic = execution_topic(execution_id)
                 for event in writer.events:
                     self._bus.publish(topic, event)
+                if writer.events:  # the server-wide feed of live lists (see _changes)
+                    self._bus.publish(EXECUTIONS_TOPIC, change_of(execution_id, writer.events))
         finally:
             users = self._users[execution_id] - 1
             if users:

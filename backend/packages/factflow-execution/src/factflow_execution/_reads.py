@@ -14,6 +14,7 @@ from factflow_infra.storage import StorageObjectRecord, list_storage_objects
 from factflow_lineage import LineageRecord, edge_counts, list_records
 from factflow_protocols import EventBus, StorageBackend, StoredObject
 
+from factflow_execution._changes import ExecutionChangeStream
 from factflow_execution._dag import DAGResponse, build_dag
 from factflow_execution._manager import OrchestratorManager
 from factflow_execution._models import (
@@ -189,3 +190,7 @@ class ExecutionReads:
 
     def storage_events(self, execution_id: str, *, after: int = 0) -> StorageEventStreamer:
         return StorageEventStreamer(execution_id, db=self.db, bus=self.bus, after=after)
+
+    def changes(self) -> ExecutionChangeStream:
+        """Changes of every execution from now on (subscribed at once; see _changes)."""
+        return ExecutionChangeStream(self.bus)

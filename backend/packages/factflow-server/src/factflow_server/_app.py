@@ -159,6 +159,7 @@ def create_app(
         _routes_auth,
     ):
         api.include_router(module.router)
+    api.include_router(_routes_streams.changes_router)
     app.include_router(_routes_health.router)
     app.include_router(api)
     install_docs(app)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated, Final
 
+from factflow_foundation import dumps
 from fastapi import APIRouter, Header, Query
-from sse_starlette import EventSourceResponse
+from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from factflow_server._deps import ExecutionId, Service, Settings
 from factflow_server._openapi import problems
 from factflow_server._sse import event_stream_response, sse_openapi_response
 
-__all__ = ["router"]
+__all__ = ["changes_router", "router"]
 
 router = APIRouter(prefix="/executions/{execution_id}", tags=["streams"])
 
@@ -76,3 +78,39 @@ async def stream_storage_events(
     return event_stream_response(
         service.storage_events(execution_id, after=start), heartbeat=settings.sse_heartbeat
     )
+
+
+changes_router = APIRouter(prefix="/streams", tags=["streams"])
+
+
+async def _change_frames(service: Service) -> AsyncIterator[ServerSentEvent]:
+    stream = service.changes()
+    try:
+        async for change in stream:
+            data = {
+                "execution_id": change.execution_id or None,
+                "seq": change.seq,
+                "status": change.status,
+                "kinds": list(change.kinds),
+                "resync": change.resync,
+            }
+            yield ServerSentEvent(data=dumps(data), event="change", sep="\n")
+    finally:
+        await stream.aclose()
+
+
+@changes_router.get(
+    "/executions",
+    response_class=EventSourceResponse,
+    summary="Stream changes of every execution (SSE)",
+    description=(
+        "One `change` frame per committed batch of any execution's events: "
+        "`{execution_id, seq, status, kinds, resync}` (`status` set when the batch "
+        "changed it). A notification feed for live lists, not a log: no ids, no "
+        "replay; read the list again on (re)connect and on `resync: true` (the "
+        "client fell behind). Heartbeats keep it open; it ends when the server stops."
+    ),
+    responses={200: sse_openapi_response("Changes of every execution"), **problems()},
+)
+async def stream_execution_changes(service: Service, settings: Settings) -> EventSourceResponse:
+    return EventSourceResponse(_change_frames(service), ping=settings.sse_heartbeat, sep="\n")
