@@ -229,7 +229,11 @@ async def run(ctx: Context, peer: object | None) -> None:
                 f"{seeded.seconds['executions']} s"
             )
             async with factflow_server(
-                url, ctx.work_dir / f"data-{NAME}-{db}", ctx.work_dir / f"server-{NAME}-{db}.log"
+                url,
+                ctx.work_dir / f"data-{NAME}-{db}",
+                ctx.work_dir / f"server-{NAME}-{db}.log",
+                # The followed run's config inlines its source items (~3.6 MB).
+                env={"FACTFLOW_MAX_BODY_BYTES": str(16 * 1024 * 1024)},
             ) as server:
                 await _list(ctx, db, server.base_url)
                 await _follow(ctx, db, server.base_url, server.api)
