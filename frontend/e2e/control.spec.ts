@@ -33,7 +33,7 @@ test("cancel a running execution, then replay it from the UI", async ({ page }) 
   await replay.getByLabel(/All root messages/).check();
   await replay.getByRole("button", { name: "Start replay" }).click();
   await expect(page).not.toHaveURL(new RegExp(run.id));
-  await expect(page.getByTestId("parent-link")).toHaveText(run.id.slice(0, 8));
+  await expect(page.getByTestId("parent-link")).toHaveText(run.id.slice(0, 13));
   await expect(page.locator(".summary")).toContainText("(all)");
   // The replay runs on the parent's snapshot: cancel it too, it is long.
   await expect(page.locator(".page-header [data-status]")).toHaveText("running");
@@ -87,7 +87,7 @@ test("failures: open a failed message's ancestry, replay the failed ones, downlo
   const replay = page.getByRole("dialog", { name: "Replay messages as a new run" });
   await expect(replay.getByLabel(/Failed messages/)).toBeChecked();
   await replay.getByRole("button", { name: "Start replay" }).click();
-  await expect(page.getByTestId("parent-link")).toHaveText(run.id.slice(0, 8));
+  await expect(page.getByTestId("parent-link")).toHaveText(run.id.slice(0, 13));
   await expect(page.locator(".page-header [data-status]")).toHaveText("completed");
   await expect(page.locator('[data-total="received"]')).toHaveText("2");
 });

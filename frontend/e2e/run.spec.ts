@@ -66,3 +66,33 @@ test("a run started from the UI: the list shows it without reload, DAG counts an
   await page.goBack();
   await expect(page.locator(`[data-execution-id="${other.id}"]`)).toBeVisible();
 });
+
+test("the list tells runs apart by their shortest unique id prefix and copies the whole id", async ({
+  page,
+  context,
+}) => {
+  const started = await Promise.all(Array.from({ length: 6 }, () => api.run("watch", { params: { items: 1, delay: 0.01 } })));
+  await context.grantPermissions(["clipboard-read", "clipboard-write"]);
+  await page.goto(`${server.url}/executions`);
+  for (const run of started) await expect(page.locator(`[data-execution-id="${run.id}"]`)).toBeVisible();
+
+  const rows = page.locator("tr[data-execution-id]");
+  const shown = new Map<string, string>();
+  for (const row of await rows.all()) {
+    const id = (await row.getAttribute("data-execution-id"))!;
+    shown.set(id, (await row.locator("[data-short-id]").textContent())!);
+  }
+  // UUIDv7 ids of runs started together share their first 8+ characters; each row's text differs.
+  expect(new Set(shown.values()).size).toBe(shown.size);
+  for (const [id, text] of shown) {
+    expect(id.startsWith(text)).toBe(true);
+    expect(text.length).toBeGreaterThanOrEqual(13);
+    // The shown prefix is one the API (and so the CLI) resolves to this run.
+    const resolved = await api.json<{ id: string }>("GET", `/api/v1/executions/${text}`);
+    expect(resolved.id).toBe(id);
+  }
+
+  const target = started[2]!;
+  await page.locator(`[data-execution-id="${target.id}"]`).getByRole("button", { name: `Copy id ${target.id}` }).click();
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(target.id);
+});

@@ -1,8 +1,11 @@
-import { useState } from "react";
+import { useState, type ReactNode } from "react";
 import { shortId } from "../lib/format";
 
-/** An id shown short, copied whole with one click (or Enter). */
-export function CopyId({ id, full = false }: { id: string; full?: boolean }) {
+/**
+ * An id shown short, copied whole with one click (or Enter). `children`
+ * replaces the shown text (e.g. a link with the page's distinguishing prefix).
+ */
+export function CopyId({ id, full = false, children }: { id: string; full?: boolean; children?: ReactNode }) {
   const [copied, setCopied] = useState(false);
   const copy = async () => {
     try {
@@ -22,9 +25,15 @@ export function CopyId({ id, full = false }: { id: string; full?: boolean }) {
   };
   return (
     <span className="copy-id">
-      <code data-copy-id={id} title={id}>
-        {full ? id : shortId(id)}
-      </code>
+      {children === undefined ? (
+        <code data-copy-id={id} title={id}>
+          {full ? id : shortId(id)}
+        </code>
+      ) : (
+        <span data-copy-id={id} title={id}>
+          {children}
+        </span>
+      )}
       <button
         type="button"
         className="icon-button"

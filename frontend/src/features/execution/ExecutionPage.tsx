@@ -2,6 +2,7 @@ import { useMemo, useState } from "react";
 import { Link, NavLink, Outlet, useParams } from "react-router";
 import type { Execution } from "../../api/types";
 import { CopyId } from "../../components/CopyId";
+import { SHORT_ID } from "../../lib/ids";
 import { ErrorState, Loading } from "../../components/States";
 import { StatusBadge } from "../../components/StatusBadge";
 import { dateTime, duration, elapsed } from "../../lib/format";
@@ -100,7 +101,7 @@ function Summary({ execution }: { execution: Execution }) {
           <dt>{execution.source === "replay" ? "Replay of" : "Parent"}</dt>
           <dd>
             <Link to={`/executions/${execution.parent_execution_id}`} data-testid="parent-link">
-              {execution.parent_execution_id.slice(0, 8)}
+              {execution.parent_execution_id.slice(0, SHORT_ID)}
             </Link>
             {replay && (
               <span className="muted small">

@@ -6,6 +6,7 @@ import { SOURCES, STATUSES, type ExecutionListItem, type ExecutionStatus } from 
 import { CopyId } from "../../components/CopyId";
 import { Empty, ErrorState, Loading } from "../../components/States";
 import { StatusBadge } from "../../components/StatusBadge";
+import { shortIds } from "../../lib/ids";
 import { ago, count, dateTime, duration, elapsed } from "../../lib/format";
 import {
   activeFilterCount,
@@ -217,6 +218,9 @@ function FilterBar({
 
 function ExecutionTable({ items }: { items: ExecutionListItem[] }) {
   const navigate = useNavigate();
+  // Ids share their time prefix: show each one's shortest prefix that is
+  // unique on the page (what `factflow execution list` shows and accepts).
+  const short = shortIds(items.map((execution) => execution.id));
   return (
     <div className="table-wrap">
       <table className="data-table executions-table">
@@ -251,10 +255,11 @@ function ExecutionTable({ items }: { items: ExecutionListItem[] }) {
                   <StatusBadge status={execution.status} />
                 </td>
                 <td>
-                  <Link to={`/executions/${execution.id}`} className="id-link">
-                    {execution.id.slice(0, 8)}
-                  </Link>{" "}
-                  <CopyId id={execution.id} />
+                  <CopyId id={execution.id}>
+                    <Link to={`/executions/${execution.id}`} className="id-link" data-short-id>
+                      {short.get(execution.id) ?? execution.id}
+                    </Link>
+                  </CopyId>
                   {execution.parent_execution_id && (
                     <span className="muted small"> ↳ {execution.source}</span>
                   )}
