@@ -127,6 +127,7 @@ def run_control(
         builder=RunBuilder(
             db=db,
             storage=storage,
+            queues=queues,
             registry=registry,
             events=manager.events,
             manager=manager,

@@ -83,9 +83,12 @@ class IllegalTransitionError(ConflictError):
 
 
 def _past(action: str) -> str:
-    return {"cancel": "cancelled", "start": "started", "finish": "finished"}.get(
-        action, f"{action}ed"
-    )
+    return {
+        "cancel": "cancelled",
+        "start": "started",
+        "finish": "finished",
+        "resume": "resumed",
+    }.get(action, f"{action}ed")
 
 
 class ConfigArchivedError(ConflictError):

@@ -5,8 +5,8 @@ contract (``factflow_protocols``); which one is built is a seam:
 ``pipeline_orchestrators`` makes real ``PipelineOrchestrator``s, and tests pass
 a factory of ``factflow_engine.testing.ScriptedOrchestrator``s to exercise run
 control without running processors.  ``RunBuilder`` does what is the same for
-both: the pipeline from the snapshot, the replayed messages, the callback and
-the execution's storage.
+both: the pipeline from the snapshot, the replayed messages or the resume plan,
+the callback and the execution's storage.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from factflow_engine import PipelineOrchestrator, Registry, ResolvedPipeline
+from factflow_engine import PipelineOrchestrator, Registry, ResolvedPipeline, ResumePlan
 from factflow_foundation import get_logger
 from factflow_infra.db import Database
 from factflow_infra.storage import ExecutionStorageService
@@ -32,10 +32,11 @@ from factflow_protocols import (
 from factflow_execution._callbacks import ExecutionStatusCallbackAdapter
 from factflow_execution._events import EventLog
 from factflow_execution._manager import OrchestratorManager
-from factflow_execution._models import PipelineExecution, ReplaySource
+from factflow_execution._models import ConfigSourceType, PipelineExecution, ReplaySource
 from factflow_execution._objects import EventLogStorageObserver
 from factflow_execution._replay import replay_messages, select_replay_records
 from factflow_execution._repositories import PipelineExecutionRepository
+from factflow_execution._resume import plan_resume
 
 __all__ = ["OrchestratorFactory", "OrchestratorRequest", "RunBuilder", "pipeline_orchestrators"]
 
@@ -50,6 +51,7 @@ class OrchestratorRequest:
     callback: OrchestratorCallback
     storage: ExecutionStorage
     initial_messages: Sequence[Message] | None = None
+    resume: ResumePlan | None = None
 
 
 class OrchestratorFactory(Protocol):
@@ -81,6 +83,7 @@ def pipeline_orchestrators(
             cancel_grace=cancel_grace,
             progress_interval=progress_interval,
             initial_messages=request.initial_messages,
+            resume=request.resume,
             logger=get_logger(f"factflow.run.{request.execution_id[:13]}"),
         )
 
@@ -95,6 +98,7 @@ class RunBuilder:
         *,
         db: Database,
         storage: StorageBackend,
+        queues: QueueBackend,
         registry: Registry,
         events: EventLog,
         manager: OrchestratorManager,
@@ -103,6 +107,7 @@ class RunBuilder:
     ) -> None:
         self._db = db
         self._storage = storage
+        self._queues = queues
         self._registry = registry
         self._events = events
         self._manager = manager
@@ -117,8 +122,14 @@ class RunBuilder:
             snapshot["definition"], snapshot.get("params") or {}, registry=self._registry
         )
         initial: list[Message] | None = None
+        resume: ResumePlan | None = None
         if execution.replay_source is not None:
             initial = await self._replay_messages(execution.id, execution.replay_source)
+        elif execution.source == ConfigSourceType.RESUME:
+            async with self._db.connect() as conn:
+                resume = await plan_resume(
+                    conn, execution, storage=self._storage, queues=self._queues
+                )
         callback = ExecutionStatusCallbackAdapter(
             execution.id,
             events=self._events,
@@ -128,7 +139,7 @@ class RunBuilder:
         storage = ExecutionStorageService(self._db, self._storage, execution.id, self._observer)
         return self._factory(
             OrchestratorRequest(
-                execution.id, pipeline, snapshot["directory"], callback, storage, initial
+                execution.id, pipeline, snapshot["directory"], callback, storage, initial, resume
             )
         )
 

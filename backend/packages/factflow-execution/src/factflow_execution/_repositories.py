@@ -272,6 +272,18 @@ class PipelineExecutionRepository:
             raise ExecutionNotFoundError(execution_id)
         return execution
 
+    async def resumes_of(self, execution_id: str) -> list[PipelineExecution]:
+        """The executions that resume ``execution_id``, oldest first."""
+        t = pipeline_executions
+        query = (
+            select(t)
+            .where(
+                t.c.parent_execution_id == execution_id, t.c.source == ConfigSourceType.RESUME.value
+            )
+            .order_by(t.c.created_at, t.c.id)
+        )
+        return [row_to_execution(row) for row in (await self.conn.execute(query)).mappings()]
+
     async def resolve_id(self, id_or_prefix: str) -> str:
         """The full id for an id or a unique prefix of at least 4 characters."""
         if await self.find(id_or_prefix) is not None:

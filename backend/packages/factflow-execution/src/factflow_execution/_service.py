@@ -38,6 +38,7 @@ from factflow_execution._repositories import (
     PipelineConfigRepository,
     PipelineExecutionRepository,
 )
+from factflow_execution._resume import add_resume, check_resumable
 from factflow_execution._runs import StopKind
 from factflow_execution._schedules_loop import Scheduler
 from factflow_execution._schedules_service import ScheduleService
@@ -54,7 +55,7 @@ _CANCEL_LOOKS = 3
 
 
 class ExecutionService(ExecutionReads):
-    """Create, start, cancel, list, wait on, stream and replay executions."""
+    """Create, start, cancel, list, wait on, stream, replay and resume executions."""
 
     def __init__(
         self,
@@ -317,6 +318,22 @@ class ExecutionService(ExecutionReads):
         if isinstance(result, Refused):
             raise result.error("start")
         return await admission.launch(orchestrator, result.row)
+
+    async def resume(
+        self, execution_id: str, *, labels: Mapping[str, str] | None = None
+    ) -> PipelineExecution:
+        """Start a new execution that finishes an interrupted or cancelled one from
+        its snapshot: exactly its unfinished work, read from lineage (and a durable
+        broker's queues) - see ``_resume``.  409 for any other status, or when it
+        was resumed already."""
+        parent = await self.get(execution_id)
+        async with self.db.connect() as conn:
+            await check_resumable(conn, parent)  # before admission: 409 wins over 503
+        resume_id = new_id()
+        async with self.manager.admit(resume_id) as admission:
+            owner = self.manager.owner_id
+            await add_resume(self.event_log, parent.id, resume_id, labels=labels, owner=owner)
+            return await self._start_admitted(admission)
 
     async def replay(
         self,

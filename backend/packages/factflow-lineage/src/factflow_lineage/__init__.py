@@ -8,11 +8,22 @@
   executions, one round trip), ``edge_counts`` (messages per route→route
   edge), ``get_record``, ``ancestry``, ``descendants``,
   ``list_records``, ``select_for_replay``.
+* ``factflow_lineage.continuation`` - what a resume needs: ``recorded_ids``,
+  ``unsettled_records``, ``settled_ids``, ``incomplete_parents``,
+  ``lost_per_route``.
 
 Errors: ``LineageFlushError`` (``InfrastructureError``), ``LineageRecorderClosedError``
 (``ConflictError``); queries raise ``NotFoundError`` / ``InvalidInputError``.
 """
 
+from factflow_lineage.continuation import (
+    SETTLED_STATUSES,
+    incomplete_parents,
+    lost_per_route,
+    recorded_ids,
+    settled_ids,
+    unsettled_records,
+)
 from factflow_lineage.errors import LineageFlushError, LineageRecorderClosedError
 from factflow_lineage.null import NullLineageSink
 from factflow_lineage.queries import (
@@ -33,6 +44,7 @@ from factflow_lineage.records import LineageRecord, load_payload
 from factflow_lineage.writer import spill_key
 
 __all__ = [
+    "SETTLED_STATUSES",
     "ExecutionTotals",
     "LineageFlushError",
     "LineageRecord",
@@ -47,9 +59,14 @@ __all__ = [
     "edge_counts",
     "execution_totals",
     "get_record",
+    "incomplete_parents",
     "list_records",
     "load_payload",
+    "lost_per_route",
+    "recorded_ids",
     "route_stats",
     "select_for_replay",
+    "settled_ids",
     "spill_key",
+    "unsettled_records",
 ]

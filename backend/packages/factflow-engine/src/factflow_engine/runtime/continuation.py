@@ -62,6 +62,11 @@ class ResumePlan:
             They are not recorded again.
         known: whether a message id was recorded in the earlier runs or is
             queued by this plan; such a message is never created again.
+        leftover_queues: ``(execution id, queue names)`` of earlier runs whose
+            durable (broker) queues the plan took ``messages`` from; the
+            orchestrator deletes them once this run's lineage is durable (every
+            one of them is recorded by then: settled, or ``cancelled`` for the
+            next resume).
     """
 
     namespace: str
@@ -69,3 +74,4 @@ class ResumePlan:
     messages: Sequence[Message] = ()
     regenerate: Sequence[Message] = ()
     known: Callable[[str], bool] = _nothing_known
+    leftover_queues: Sequence[tuple[str, Sequence[str]]] = ()

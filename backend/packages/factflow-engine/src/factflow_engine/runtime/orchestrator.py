@@ -338,6 +338,9 @@ class PipelineOrchestrator:
         try:
             if durable:
                 await self._queues.release(self.execution_id)
+                # What this resume took from earlier runs' broker queues is recorded now.
+                for earlier, names in self._resume.leftover_queues if self._resume else ():
+                    await self._queues.discard_leftovers(earlier, names)
             else:  # a durable broker keeps what lineage could not record, for a resume
                 await self._queues.forget(self.execution_id)
         except Exception:
