@@ -219,11 +219,31 @@ export interface paths {
         };
         /**
          * List executions (newest first, with stats)
-         * @description Filters combine with AND; repeat `status` for several. `since` is inclusive and `until` exclusive on the creation time (naive times are UTC). Pass `next_cursor` back as `cursor` for the next page. Items are summaries: the config snapshot (~5 KB each) only comes with `include=snapshot`, or from the detail endpoint.
+         * @description Filters combine with AND; repeat `status` (any of them) or `label` (all of them) for several. `since` is inclusive and `until` exclusive on the creation time (naive times are UTC). Pass `next_cursor` back as `cursor` for the next page. Items are summaries: the config snapshot (~5 KB each) only comes with `include=snapshot`, or from the detail endpoint.
          */
         get: operations["list_executions"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/executions/prune": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Delete finished executions older than a duration (or list them: dry_run)
+         * @description Oldest first, at most `limit` per call (`more` says when to call again); each run is deleted as `DELETE /executions/{id}` does, in its own transaction. Only finished runs (completed, failed, cancelled, interrupted) are ever pruned.
+         */
+        post: operations["prune_executions"];
         delete?: never;
         options?: never;
         head?: never;
@@ -241,7 +261,11 @@ export interface paths {
         get: operations["get_execution"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete a finished execution with its lineage, events, objects and files
+         * @description Removes the run's row, lineage records, events, stored objects (rows and files) and every other per-run row, in one transaction; the files go after the commit. 409 while the run is pending or running (cancel it first). Replays of it are kept: their `parent_execution_id` becomes null (`replay_source` keeps the id).
+         */
+        delete: operations["delete_execution"];
         options?: never;
         head?: never;
         patch?: never;
@@ -311,8 +335,51 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Lineage records of an execution (paged, payloads included) */
+        /**
+         * Lineage records of an execution (paged, payloads included)
+         * @description Filters combine with AND. `message_id` gives the records of one message.
+         */
         get: operations["list_lineage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/executions/{execution_id}/lineage/{message_id}/ancestry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A message's ancestry: the chain of records from its root down to it
+         * @description Each record with its input payload. A replay's re-injected message has its parent in the replayed execution: `continues` says where. 404 for an unknown execution or a message it never recorded.
+         */
+        get: operations["get_ancestry"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/executions/{execution_id}/lineage/{message_id}/descendants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A message's descendants: its subtree, bounded in depth and size
+         * @description Level by level, each record with its depth and input payload. At most `depth` levels and `limit` records; `truncated` says whether anything was left out. 404 for an unknown execution or a message it never recorded.
+         */
+        get: operations["get_descendants"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1071,6 +1138,165 @@ export interface components {
             status: "ok";
         };
         /**
+         * LineageAncestry
+         * @description ``GET …/lineage/{message_id}/ancestry``: the chain of records from the root down.
+         */
+        LineageAncestry: {
+            /** @description Set when the first record's parent was recorded in another execution (the run this one replayed); null when the chain starts at a root. */
+            continues: components["schemas"]["LineageContinuation"] | null;
+            /**
+             * Execution Id
+             * @description The execution.
+             */
+            execution_id: string;
+            /**
+             * Items
+             * @description Root first, the message last; each with its input payload.
+             */
+            items: components["schemas"]["LineageRecordOut"][];
+            /**
+             * Message Id
+             * @description The message asked about.
+             */
+            message_id: string;
+        };
+        /**
+         * LineageContinuation
+         * @description Where a chain goes on outside this execution (a replay's re-injected message).
+         */
+        LineageContinuation: {
+            /**
+             * Execution Id
+             * @description The execution this one replayed (null when it was deleted).
+             */
+            execution_id: string | null;
+            /**
+             * Message Id
+             * @description The parent message, recorded in that execution.
+             */
+            message_id: string;
+        };
+        /**
+         * LineageDescendants
+         * @description ``GET …/lineage/{message_id}/descendants``: the message's subtree, bounded.
+         */
+        LineageDescendants: {
+            /**
+             * Execution Id
+             * @description The execution.
+             */
+            execution_id: string;
+            /**
+             * Items
+             * @description Descendants level by level (children first), in write order within a level.
+             */
+            items: components["schemas"]["LineageNodeOut"][];
+            /**
+             * Limit
+             * @description The size bound applied.
+             */
+            limit: number;
+            /**
+             * Max Depth
+             * @description The depth bound applied.
+             */
+            max_depth: number;
+            /** @description The message's own record (the subtree's root). */
+            message: components["schemas"]["LineageRecordOut"];
+            /**
+             * Truncated
+             * @description True when the subtree has more than `items`: records deeper than `max_depth` or more than `limit` of them.
+             */
+            truncated: boolean;
+        };
+        /**
+         * LineageNodeOut
+         * @description A descendant record and how many levels below the message it is.
+         */
+        LineageNodeOut: {
+            /**
+             * Attempt
+             * @description Processing attempts made at this route.
+             */
+            attempt: number;
+            /**
+             * Depth
+             * @description 1 for the message's children, 2 for grandchildren, …
+             */
+            depth: number;
+            /**
+             * Duration Ms
+             * @description Processing time in milliseconds (to the microsecond); null if never started.
+             */
+            duration_ms: number | null;
+            /**
+             * Error
+             * @description Why it failed; null otherwise.
+             */
+            error: string | null;
+            /**
+             * Execution Id
+             * @description The execution.
+             */
+            execution_id: string;
+            /**
+             * Finished At
+             * Format: date-time
+             * @description When it settled.
+             */
+            finished_at: string;
+            /**
+             * Id
+             * @description Write order; the paging cursor.
+             */
+            id: number;
+            /**
+             * Message Id
+             * @description The message.
+             */
+            message_id: string;
+            /**
+             * Origin Message Id
+             * @description The root this message descends from (its own id for a root).
+             */
+            origin_message_id: string;
+            /**
+             * Outputs
+             * @description Messages its processing emitted downstream.
+             */
+            outputs: number;
+            /**
+             * Parent Message Id
+             * @description The message whose processing emitted this one; null for a root.
+             */
+            parent_message_id: string | null;
+            /**
+             * Payload
+             * @description The input payload; null when spilled (see payload_ref).
+             */
+            payload: unknown;
+            /**
+             * Payload Ref
+             * @description The storage key of a payload too large to keep inline; or null.
+             */
+            payload_ref: string | null;
+            /**
+             * Route
+             * @description The route that settled it.
+             */
+            route: string;
+            /**
+             * Started At
+             * @description When processing started; null if never.
+             */
+            started_at: string | null;
+            /**
+             * Status
+             * @description processed, failed, filtered or cancelled.
+             */
+            status: string;
+        };
+        /**
          * LineagePage
          * @description One page of lineage records in write order.
          */
@@ -1416,6 +1642,67 @@ export interface components {
              * @description Where: a config field path (routes.split.processors[0].type) or a request location (query.limit, body.params).
              */
             path: string;
+        };
+        /**
+         * PruneRequest
+         * @description ``POST /executions/prune``: which finished runs to delete.
+         */
+        PruneRequest: {
+            /**
+             * Dry Run
+             * @description List what would be deleted; delete nothing.
+             * @default false
+             */
+            dry_run: boolean;
+            /**
+             * Limit
+             * @description Delete (or list) at most this many.
+             * @default 1000
+             */
+            limit: number;
+            /**
+             * Older Than
+             * @description Runs that ended longer ago than this: a number and a unit (s, m, h, d, w), e.g. 30d.
+             * @example 30d
+             */
+            older_than: string;
+            /**
+             * Status
+             * @description Only runs that ended so; empty = every finished status.
+             */
+            status?: ("completed" | "failed" | "cancelled" | "interrupted")[];
+        };
+        /**
+         * PruneResponse
+         * @description What a prune deleted (or, dry, would delete).
+         */
+        PruneResponse: {
+            /**
+             * Deleted
+             * @description How many were deleted (0 on a dry run).
+             */
+            deleted: number;
+            /**
+             * Dry Run
+             * @description True when nothing was deleted.
+             */
+            dry_run: boolean;
+            /**
+             * Ended Before
+             * Format: date-time
+             * @description The cutoff applied: now minus `older_than`.
+             */
+            ended_before: string;
+            /**
+             * Execution Ids
+             * @description The runs, oldest first.
+             */
+            execution_ids: string[];
+            /**
+             * More
+             * @description More runs match beyond `limit`: call again.
+             */
+            more: boolean;
         };
         /**
          * ReadyStatus
@@ -2798,6 +3085,8 @@ export interface operations {
                 until?: string | null;
                 /** @description Only runs fired by this schedule id. */
                 schedule?: string | null;
+                /** @description `key:value`: only runs whose label `key` is `value` (the first colon splits; repeat for several, all must hold). */
+                label?: string[] | null;
                 /** @description Page size. */
                 limit?: number;
                 /** @description `next_cursor` of the last page. */
@@ -2818,6 +3107,75 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ExecutionList"];
+                };
+            };
+            /** @description Invalid input (a bad value, or an unknown query parameter); 'issues' names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or the server still starting; retry shortly. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    prune_executions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PruneRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PruneResponse"];
+                };
+            };
+            /** @description The request body could not be decoded (e.g. JSON that is not UTF-8). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than FACTFLOW_MAX_BODY_BYTES. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Invalid input (a bad value, or an unknown query parameter); 'issues' names each. */
@@ -2872,6 +3230,72 @@ export interface operations {
             };
             /** @description Unknown execution id, config name, schedule or object key. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (a bad value, or an unknown query parameter); 'issues' names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or the server still starting; retry shortly. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_execution: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An execution id, or a unique prefix of one (at least 4 characters). */
+                execution_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unknown execution id, config name, schedule or object key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state (e.g. an illegal transition). */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3134,6 +3558,8 @@ export interface operations {
                 route?: string | null;
                 /** @description Only this status. */
                 status?: ("processed" | "failed" | "filtered" | "cancelled") | null;
+                /** @description Only the records of this message. */
+                message_id?: string | null;
                 /** @description `next_after` of the last page (an item `id`). */
                 after?: number | null;
                 /** @description Page size. */
@@ -3155,6 +3581,133 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["LineagePage"];
+                };
+            };
+            /** @description Unknown execution id, config name, schedule or object key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (a bad value, or an unknown query parameter); 'issues' names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or the server still starting; retry shortly. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_ancestry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The message's id (full, not a prefix). */
+                message_id: string;
+                /** @description An execution id, or a unique prefix of one (at least 4 characters). */
+                execution_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LineageAncestry"];
+                };
+            };
+            /** @description Unknown execution id, config name, schedule or object key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (a bad value, or an unknown query parameter); 'issues' names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or the server still starting; retry shortly. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_descendants: {
+        parameters: {
+            query?: {
+                /** @description Levels below the message to include. */
+                depth?: number;
+                /** @description Records to include at most. */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The message's id (full, not a prefix). */
+                message_id: string;
+                /** @description An execution id, or a unique prefix of one (at least 4 characters). */
+                execution_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LineageDescendants"];
                 };
             };
             /** @description Unknown execution id, config name, schedule or object key. */

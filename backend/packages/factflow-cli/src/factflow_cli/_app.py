@@ -27,7 +27,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from factflow_cli import _cmd_events, _cmd_lineage
+from factflow_cli import _cmd_events, _cmd_lineage, _cmd_retention
 from factflow_cli._cmd_components import app as components_app
 from factflow_cli._cmd_config import app as config_app
 from factflow_cli._cmd_execution import app as execution_app
@@ -225,6 +225,7 @@ def root(
 
 _cmd_events.register(execution_app)
 _cmd_lineage.register(execution_app)
+_cmd_retention.register(execution_app)
 app.add_typer(config_app, name="config")
 app.add_typer(execution_app, name="execution")
 app.add_typer(schedule_app, name="schedule")

@@ -143,6 +143,14 @@ class ApiClient(HttpTransport):
         }
         return as_object(self.post_json(f"/executions/{segment(execution_id)}/replay", body))
 
+    def delete_execution(self, execution_id: str) -> None:
+        """Delete a finished execution and everything it recorded (204)."""
+        self.request("DELETE", f"/executions/{segment(execution_id)}")
+
+    def prune(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """One prune call: ``{execution_ids, deleted, dry_run, more, ended_before}``."""
+        return as_object(self.post_json("/executions/prune", dict(body)))
+
     def wait(self, execution_id: str, timeout: float) -> dict[str, Any]:
         """One long poll of at most ``MAX_WAIT_SECONDS``: ``{status, timed_out, stats, …}``."""
         seconds = max(0.0, min(float(timeout), MAX_WAIT_SECONDS))
@@ -180,6 +188,16 @@ class ApiClient(HttpTransport):
         return as_object(
             self.get_json(f"/executions/{segment(execution_id)}/lineage", params=params)
         )
+
+    def ancestry(self, execution_id: str, message_id: str) -> dict[str, Any]:
+        """A message's chain from its root: ``{items, continues, …}``."""
+        path = f"/executions/{segment(execution_id)}/lineage/{segment(message_id)}/ancestry"
+        return as_object(self.get_json(path))
+
+    def descendants(self, execution_id: str, message_id: str, params: Params) -> dict[str, Any]:
+        """A message's bounded subtree: ``{message, items, truncated, max_depth, limit}``."""
+        path = f"/executions/{segment(execution_id)}/lineage/{segment(message_id)}/descendants"
+        return as_object(self.get_json(path, params=params))
 
     def storage_objects(self, execution_id: str, params: Params) -> dict[str, Any]:
         """One page of stored objects: ``{items, next_after}``."""

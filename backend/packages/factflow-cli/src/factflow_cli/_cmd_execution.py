@@ -72,6 +72,15 @@ def list_(
         str | None,
         typer.Option("--until", metavar="TIME", help="Created before: ISO time or duration ago."),
     ] = None,
+    label: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--label",
+            "-l",
+            metavar="KEY:VALUE",
+            help="Only runs with this label (repeatable; all must hold; KEY=VALUE works too).",
+        ),
+    ] = None,
     limit: LimitOpt = DEFAULT_LIMIT,
     all_: AllOpt = False,
     after: Annotated[
@@ -96,8 +105,11 @@ def list_(
       factflow execution list --status failed --status cancelled --since 1h
 
       factflow --format json execution list --config facts --limit 5
+
+      factflow execution list --label team:search --label env:prod
     """
     from factflow_cli._paging import collect, continuation
+    from factflow_cli._params import label_filter
 
     g = globals_of(ctx)
     for value in status or []:
@@ -110,6 +122,7 @@ def list_(
         ("since", _iso(since)),
         ("until", _iso(until)),
     ]
+    filters += [("label", label_filter(value)) for value in label or []]
     client = g.client()
 
     def fetch(size: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:

@@ -25,6 +25,18 @@ def lineage(
     status: Annotated[
         str | None, typer.Option("--status", "-s", help=f"Only: {', '.join(LINEAGE_STATUSES)}.")
     ] = None,
+    message: Annotated[
+        str | None,
+        typer.Option("--message", "-m", help="Only this message (its full id)."),
+    ] = None,
+    tree: Annotated[
+        bool,
+        typer.Option("--tree", help="With --message: its ancestry and descendants as a tree."),
+    ] = False,
+    depth: Annotated[
+        int,
+        typer.Option("--depth", min=1, max=10_000, help="With --tree: levels of descendants."),
+    ] = 100,
     limit: LimitOpt = DEFAULT_LIMIT,
     all_: AllOpt = False,
     after: AfterOpt = None,
@@ -36,6 +48,8 @@ def lineage(
       factflow execution lineage 0199a3f2 --status failed
 
       factflow execution lineage 0199a3f2 --route store --limit 10
+
+      factflow execution lineage 0199a3f2 --message 0199a3f3-5c1e-7d2a-9f00-3b6c1d2e4f5a --tree
     """
     from factflow_cli._paging import collect, continuation, int_cursor
 
@@ -44,11 +58,24 @@ def lineage(
         raise InputError(
             f"unknown lineage status {status!r}; choose from {', '.join(LINEAGE_STATUSES)}"
         )
+    if tree:
+        if message is None:
+            raise InputError("--tree shows one message's lineage: add --message MESSAGE_ID")
+        if route is not None or status is not None or after is not None or all_:
+            raise InputError("--tree takes only --message and --depth (no list filters)")
+        _show_tree(ctx, execution_id, message, depth)
+        return
     start = int_cursor(after)
     client = g.client()
 
     def fetch(size: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
-        params = {"route": route, "status": status, "after": cursor, "limit": size}
+        params = {
+            "route": route,
+            "status": status,
+            "message_id": message,
+            "after": cursor,
+            "limit": size,
+        }
         page = client.lineage(execution_id, params)
         next_after = page.get("next_after")
         return list(page.get("items") or []), None if next_after is None else str(next_after)
@@ -71,6 +98,19 @@ def lineage(
     g.out.print(lineage_table(page.items))
     if page.next is not None:
         g.note(f"more: {continuation(ctx, page.next)}")
+
+
+def _show_tree(ctx: typer.Context, execution_id: str, message: str, depth: int) -> None:
+    g = globals_of(ctx)
+    client = g.client()
+    chain = client.ancestry(execution_id, message)
+    below = client.descendants(execution_id, message, {"depth": depth})
+    if g.json:
+        g.emit_json({"ancestry": chain, "descendants": below})
+        return
+    from factflow_cli._render_lineage import lineage_tree
+
+    g.out.print(lineage_tree(chain, below))
 
 
 def register(app: typer.Typer) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 
 from factflow_cli._errors import InputError
 
-__all__ = ["parse_labels", "parse_params", "resolve_path_params"]
+__all__ = ["label_filter", "parse_labels", "parse_params", "resolve_path_params"]
 
 
 def _split(value: str, what: str) -> tuple[str, str]:
@@ -34,6 +34,15 @@ def _split(value: str, what: str) -> tuple[str, str]:
 def parse_labels(values: list[str] | None) -> dict[str, str]:
     """``["k=v", …]`` → ``{k: v}``."""
     return dict(_split(value, "label") for value in values or [])
+
+
+def label_filter(value: str) -> str:
+    """A ``--label`` filter as the API takes it (``key:value``).  ``key=value`` (how
+    labels are set) is accepted too: whichever of ``:`` and ``=`` comes first splits."""
+    cut = min((i for i in (value.find(":"), value.find("=")) if i >= 0), default=-1)
+    if cut <= 0:
+        raise InputError(f"label filter {value!r} is not KEY:VALUE (or KEY=VALUE)")
+    return f"{value[:cut]}:{value[cut + 1 :]}"
 
 
 def parse_params(values: list[str] | None) -> dict[str, Any]:

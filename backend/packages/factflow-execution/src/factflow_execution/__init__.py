@@ -54,6 +54,7 @@ from factflow_execution._repositories import (
     PipelineConfigRepository,
     PipelineExecutionRepository,
 )
+from factflow_execution._retention import PruneResult, Retention
 from factflow_execution._runs import LocalRun, RunPhase, StopKind, StopRequest
 from factflow_execution._service import ExecutionService
 from factflow_execution._streaming import ExecutionEventStreamer, StorageEventStreamer
@@ -92,10 +93,12 @@ __all__ = [
     "PipelineConfigRepository",
     "PipelineExecution",
     "PipelineExecutionRepository",
+    "PruneResult",
     "Refusal",
     "Refused",
     "ReplayMode",
     "ReplaySource",
+    "Retention",
     "RouteStats",
     "RunPhase",
     "StatsCounts",

@@ -82,13 +82,17 @@ class IllegalTransitionError(ConflictError):
         self.status = status
 
 
+_PAST = {
+    "cancel": "cancelled",
+    "start": "started",
+    "finish": "finished",
+    "resume": "resumed",
+    "delete": "deleted",
+}
+
+
 def _past(action: str) -> str:
-    return {
-        "cancel": "cancelled",
-        "start": "started",
-        "finish": "finished",
-        "resume": "resumed",
-    }.get(action, f"{action}ed")
+    return _PAST.get(action, f"{action}ed")
 
 
 class ConfigArchivedError(ConflictError):

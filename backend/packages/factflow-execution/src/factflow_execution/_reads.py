@@ -11,7 +11,7 @@ from typing import Any
 from factflow_foundation import InvalidInputError
 from factflow_infra.db import Database
 from factflow_infra.storage import StorageObjectRecord, list_storage_objects
-from factflow_lineage import LineageRecord, edge_counts, list_records
+from factflow_lineage import LineageRecord, Subtree, ancestry, edge_counts, list_records, subtree
 from factflow_protocols import EventBus, StorageBackend, StoredObject
 
 from factflow_execution._changes import ExecutionChangeStream
@@ -81,6 +81,7 @@ class ExecutionReads:
         until: datetime | None = None,
         parent_execution_id: str | None = None,
         schedule_id: str | None = None,
+        labels: Sequence[tuple[str, str]] = (),
         limit: int = 50,
         cursor: str | None = None,
     ) -> ExecutionPage:
@@ -88,7 +89,8 @@ class ExecutionReads:
         for the whole page in one grouped query; terminal ones from their row).
 
         Filters combine with AND; ``since`` is inclusive and ``until`` exclusive
-        on ``created_at``; pass the returned ``next_cursor`` to get the next page.
+        on ``created_at``; ``labels`` are ``(key, value)`` pairs the run's labels
+        must all have; pass the returned ``next_cursor`` to get the next page.
         """
         statuses = [status] if isinstance(status, str) else list(status or ())
         for value in statuses:
@@ -98,6 +100,9 @@ class ExecutionReads:
                 )
         if source is not None:
             source = source_type(source).value
+        for key, _ in labels:
+            if not key:
+                raise InvalidInputError("a label filter needs a key (key:value)")
         filters = ExecutionFilter(
             statuses=statuses,
             config_name=config_name,
@@ -106,6 +111,7 @@ class ExecutionReads:
             until=until,
             parent_execution_id=parent_execution_id,
             schedule_id=schedule_id,
+            labels=tuple(labels),
         )
         async with self.db.connect() as conn:
             page = await PipelineExecutionRepository(conn).page(filters, limit=limit, cursor=cursor)
@@ -152,14 +158,36 @@ class ExecutionReads:
         *,
         route: str | None = None,
         status: str | None = None,
+        message_id: str | None = None,
         after_id: int | None = None,
         limit: int = 100,
     ) -> builtins.list[LineageRecord]:
         await self.get(execution_id)
         async with self.db.connect() as conn:
             return await list_records(
-                conn, execution_id, route=route, status=status, after_id=after_id, limit=limit
+                conn,
+                execution_id,
+                route=route,
+                status=status,
+                message_id=message_id,
+                after_id=after_id,
+                limit=limit,
             )
+
+    async def ancestry(self, execution_id: str, message_id: str) -> builtins.list[LineageRecord]:
+        """The records from the message's root down to the message (``NotFoundError``
+        for an unknown execution or message)."""
+        await self.get(execution_id)
+        async with self.db.connect() as conn:
+            return await ancestry(conn, execution_id, message_id)
+
+    async def descendants(
+        self, execution_id: str, message_id: str, *, max_depth: int, limit: int
+    ) -> Subtree:
+        """The message's record and its descendants, bounded (see ``subtree``)."""
+        await self.get(execution_id)
+        async with self.db.connect() as conn:
+            return await subtree(conn, execution_id, message_id, max_depth=max_depth, limit=limit)
 
     async def storage_objects(
         self, execution_id: str, *, after_id: int | None = None, limit: int = 100

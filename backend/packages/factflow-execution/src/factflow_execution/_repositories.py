@@ -15,7 +15,8 @@ from typing import Any, NamedTuple
 
 from factflow_foundation import InvalidInputError, fingerprint, loads, new_id, utcnow
 from factflow_infra.db import pipeline_configs, pipeline_executions
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, insert, or_, select, type_coerce, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from factflow_execution._errors import (
@@ -169,6 +170,8 @@ class ExecutionFilter:
     until: datetime | None = None
     parent_execution_id: str | None = None
     schedule_id: str | None = None
+    #: ``(key, value)`` pairs the run's labels must all have.
+    labels: Sequence[tuple[str, str]] = ()
 
 
 class ActiveRow(NamedTuple):
@@ -204,6 +207,22 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         raise InvalidInputError(
             f"invalid cursor {cursor!r}: pass the next_cursor of a previous page unchanged"
         ) from exc
+
+
+def _has_label(dialect: str, key: str, value: str) -> ColumnElement[bool]:
+    """``labels[key] == value``, for any key, on both databases.
+
+    PostgreSQL: JSONB containment (``labels @> '{"key": "value"}'``), which a GIN
+    index can serve.  SQLite: ``json_each`` over the object; its ``key`` column
+    is the decoded key, so keys with quotes, dots or non-ASCII letters match as
+    written (a ``json_extract`` path would need them quoted, and misses escaped
+    non-ASCII keys).
+    """
+    labels = pipeline_executions.c.labels
+    if dialect == "postgresql":
+        return type_coerce(labels, JSONB).contains({key: value})
+    pairs = func.json_each(labels).table_valued("key", "value")
+    return exists().where(pairs.c.key == key, pairs.c.value == value)
 
 
 def row_to_execution(row: Mapping[Any, Any]) -> PipelineExecution:
@@ -327,6 +346,8 @@ class PipelineExecutionRepository:
             query = query.where(t.c.parent_execution_id == filters.parent_execution_id)
         if filters.schedule_id is not None:
             query = query.where(t.c.schedule_id == filters.schedule_id)
+        for key, value in filters.labels:
+            query = query.where(_has_label(self.conn.dialect.name, key, value))
         if cursor is not None:
             created_at, last_id = decode_cursor(cursor)
             query = query.where(

@@ -39,6 +39,7 @@ from factflow_execution._repositories import (
     PipelineExecutionRepository,
 )
 from factflow_execution._resume import add_resume, check_resumable
+from factflow_execution._retention import Retention
 from factflow_execution._runs import StopKind
 from factflow_execution._schedules_loop import Scheduler
 from factflow_execution._schedules_service import ScheduleService
@@ -94,6 +95,7 @@ class ExecutionService(ExecutionReads):
         self._builder = wired.builder
         self.schedules = ScheduleService(self)
         self.scheduler = Scheduler(self.schedules, db)
+        self.retention = Retention.from_settings(settings, db, storage, bus)
 
     @classmethod
     def from_settings(
@@ -128,8 +130,8 @@ class ExecutionService(ExecutionReads):
 
     async def startup(self, *, migrate: bool = False) -> list[str]:
         """Migrate (when asked), listen to other processes (PostgreSQL), interrupt
-        orphaned runs, start heartbeats and (``settings.scheduler``) the schedule
-        loop.  Returns the ids ``recover`` interrupted."""
+        orphaned runs, start heartbeats, (``settings.scheduler``) the schedule
+        loop and the retention loop (``_retention``).  Returns the ids ``recover`` interrupted."""
         if migrate:
             await upgrade_to_head(self.db)
         await self.control.start()
@@ -137,6 +139,7 @@ class ExecutionService(ExecutionReads):
         self.recovery.start()
         if self.settings.scheduler:
             await self.scheduler.start()
+        await self.retention.start()
         return interrupted
 
     async def shutdown(self, grace: float | None = None) -> list[str]:
@@ -146,6 +149,7 @@ class ExecutionService(ExecutionReads):
         ``cancelled``).  Returns the interrupted ids."""
         grace = self.settings.shutdown_grace if grace is None else grace
         await self.scheduler.stop()
+        await self.retention.stop()
         reason = f"interrupted: the server shut down before it finished (grace {grace:g}s)"
         stop_timeout = self.settings.cancel_grace + 5.0
         interrupted = await self.manager.shutdown(grace, stop_timeout, reason)

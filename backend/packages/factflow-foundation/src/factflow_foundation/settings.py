@@ -32,6 +32,8 @@ class SettingDefaults:
     progress_interval: Final = 0.25
     max_failure_events: Final = 50
     sqlite_busy_timeout_ms: Final = 30_000
+    retention_interval: Final = 3600.0
+    retention_batch: Final = 100
 
 
 class FactFlowSettings(BaseSettings):
@@ -97,6 +99,17 @@ class FactFlowSettings(BaseSettings):
         default=SettingDefaults.max_failure_events,
         ge=0,
         description="Message-failure events per execution before only counting.",
+    )
+    retention_days: float | None = Field(
+        default=None,
+        gt=0,
+        description="Delete finished executions (rows, lineage, events, objects, files) "
+        "this many days after they ended; unset keeps every run.",
+    )
+    retention_interval: float = Field(
+        default=SettingDefaults.retention_interval,
+        gt=0,
+        description="Seconds between the server's retention passes (with retention_days).",
     )
     allow_import_paths: bool = Field(
         default=False,

@@ -6,7 +6,8 @@
   inline or spilled to storage.
 * ``factflow_lineage.queries`` - ``route_stats`` / ``execution_totals`` (many
   executions, one round trip), ``edge_counts`` (messages per route→route
-  edge), ``get_record``, ``ancestry``, ``descendants``,
+  edge), ``get_record``, ``ancestry``, ``descendants``, ``subtree``
+  (descendants bounded in depth and size, with a truncation flag),
   ``list_records``, ``select_for_replay``.
 * ``factflow_lineage.continuation`` - what a resume needs: ``recorded_ids``,
   ``unsettled_records``, ``settled_ids``, ``incomplete_parents``,
@@ -30,6 +31,7 @@ from factflow_lineage.queries import (
     ExecutionTotals,
     ReplayMode,
     RouteStats,
+    Subtree,
     ancestry,
     descendants,
     edge_counts,
@@ -38,6 +40,7 @@ from factflow_lineage.queries import (
     list_records,
     route_stats,
     select_for_replay,
+    subtree,
 )
 from factflow_lineage.recorder import LineageRecorder, RecorderCounters
 from factflow_lineage.records import LineageRecord, load_payload
@@ -54,6 +57,7 @@ __all__ = [
     "RecorderCounters",
     "ReplayMode",
     "RouteStats",
+    "Subtree",
     "ancestry",
     "descendants",
     "edge_counts",
@@ -68,5 +72,6 @@ __all__ = [
     "select_for_replay",
     "settled_ids",
     "spill_key",
+    "subtree",
     "unsettled_records",
 ]

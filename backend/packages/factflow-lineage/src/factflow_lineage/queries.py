@@ -11,6 +11,7 @@ are re-exported.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
 
 from factflow_foundation import InvalidInputError, NotFoundError
@@ -32,9 +33,12 @@ from factflow_lineage.stats import (
 __all__ = [
     "MAX_DEPTH",
     "MAX_PAGE",
+    "SUBTREE_DEPTH",
+    "SUBTREE_LIMIT",
     "ExecutionTotals",
     "ReplayMode",
     "RouteStats",
+    "Subtree",
     "ancestry",
     "descendants",
     "edge_counts",
@@ -43,6 +47,7 @@ __all__ = [
     "list_records",
     "route_stats",
     "select_for_replay",
+    "subtree",
 ]
 
 ReplayMode: TypeAlias = Literal["failed", "cancelled", "unfinished", "all", "ids"]
@@ -52,6 +57,9 @@ REPLAY_MODES: tuple[ReplayMode, ...] = ("failed", "cancelled", "unfinished", "al
 MAX_DEPTH = 10_000
 #: Largest page ``list_records`` returns.
 MAX_PAGE = 10_000
+#: Default levels and records ``subtree`` returns (each at most ``MAX_DEPTH`` / ``MAX_PAGE``).
+SUBTREE_DEPTH = 100
+SUBTREE_LIMIT = 1_000
 
 _lr = lineage_records
 
@@ -151,6 +159,76 @@ async def descendants(
     return [LineageRecord.from_row(row) for row in rows if row["depth"] > 0]
 
 
+@dataclass(frozen=True, slots=True)
+class Subtree:
+    """A message's record and its descendants, bounded in depth and size.
+
+    ``items`` are ``(depth, record)`` pairs (children at depth 1), by depth
+    then write order.  ``truncated`` is true when the subtree holds more than
+    ``items``: records deeper than ``max_depth``, or more than ``limit``.
+    """
+
+    root: LineageRecord
+    items: list[tuple[int, LineageRecord]]
+    truncated: bool
+    max_depth: int
+    limit: int
+
+
+async def subtree(
+    conn: AsyncConnection,
+    execution_id: str,
+    message_id: str,
+    *,
+    max_depth: int = SUBTREE_DEPTH,
+    limit: int = SUBTREE_LIMIT,
+) -> Subtree:
+    """The descendants of ``message_id`` at most ``max_depth`` levels down, at most
+    ``limit`` records, and whether anything was left out.
+
+    The walk starts from the message's latest record and goes one level past
+    ``max_depth`` so that a cut is noticed; the outer ``LIMIT`` (``limit + 1``,
+    no ``ORDER BY`` on the walk itself) lets both databases stop early, level
+    by level, instead of walking a huge fan-out to the end.
+
+    Raises:
+        NotFoundError: the execution has no record of ``message_id``.
+        InvalidInputError: ``max_depth`` or ``limit`` out of range.
+    """
+    if not 1 <= max_depth <= MAX_DEPTH:
+        raise InvalidInputError(f"subtree depth must be between 1 and {MAX_DEPTH}, got {max_depth}")
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInputError(f"subtree limit must be between 1 and {MAX_PAGE}, got {limit}")
+    root = await get_record(conn, execution_id, message_id)
+    depth0 = literal_column("0", Integer).label("depth")
+    tree = (
+        select(_lr.c.id, _lr.c.message_id, depth0)
+        .where(_lr.c.id == root.id)
+        .cte("subtree", recursive=True)
+    )
+    child = _lr.alias("child")
+    tree = tree.union_all(
+        select(child.c.id, child.c.message_id, tree.c.depth + 1).where(
+            child.c.execution_id == execution_id,
+            child.c.parent_message_id == tree.c.message_id,
+            tree.c.depth <= max_depth,
+        )
+    )
+    walked = select(tree.c.id, tree.c.depth).where(tree.c.depth > 0).limit(limit + 1).subquery()
+    query = (
+        select(_lr, walked.c.depth)
+        .join(walked, _lr.c.id == walked.c.id)
+        .order_by(walked.c.depth, _lr.c.id)
+    )
+    rows = (await conn.execute(query)).mappings().all()
+    within = [(int(row["depth"]), LineageRecord.from_row(row)) for row in rows]
+    within = [item for item in within if item[0] <= max_depth]
+    truncated = len(rows) > len(within) or len(within) > limit
+    return Subtree(
+        root=root, items=within[:limit], truncated=truncated, max_depth=max_depth, limit=limit
+    )
+
+
 def _check_status(status: str | None) -> None:
     if status is not None and status not in LINEAGE_STATUSES:
         raise InvalidInputError(
@@ -164,10 +242,12 @@ async def list_records(
     *,
     route: str | None = None,
     status: str | None = None,
+    message_id: str | None = None,
     after_id: int | None = None,
     limit: int = 100,
 ) -> list[LineageRecord]:
-    """One page of an execution's records in write order, optionally filtered.
+    """One page of an execution's records in write order, optionally filtered
+    (by route, status and message id; filters combine with AND).
 
     Pass the last record's ``id`` as ``after_id`` for the next page; a page
     shorter than ``limit`` is the last.
@@ -180,6 +260,8 @@ async def list_records(
         query = query.where(_lr.c.route == route)
     if status is not None:
         query = query.where(_lr.c.status == status)
+    if message_id is not None:
+        query = query.where(_lr.c.message_id == message_id)
     if after_id is not None:
         query = query.where(_lr.c.id > after_id)
     return await _records(conn, query.order_by(_lr.c.id).limit(limit))

@@ -146,6 +146,14 @@ class StorageBackend(Protocol):
 
     async def delete(self, path: str) -> None: ...
 
+    async def delete_tree(self, prefix: str) -> None:
+        """Remove every object under ``prefix/`` (a no-op when there is none)."""
+        ...
+
+    async def list_dir(self, prefix: str = "") -> list[str]:
+        """Names directly under ``prefix`` (the root when empty); ``[]`` when none."""
+        ...
+
     def locate(self, path: str) -> str:
         """Human-readable location of ``path`` (no I/O)."""
         ...

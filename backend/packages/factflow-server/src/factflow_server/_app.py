@@ -25,6 +25,8 @@ from factflow_server import (
     _routes_configs,
     _routes_executions,
     _routes_health,
+    _routes_lineage,
+    _routes_retention,
     _routes_schedules,
     _routes_streams,
 )
@@ -153,6 +155,8 @@ def create_app(
         _routes_configs,
         _routes_executions,
         _routes_artifacts,
+        _routes_lineage,
+        _routes_retention,
         _routes_streams,
         _routes_components,
         _routes_schedules,

@@ -1,16 +1,15 @@
-"""``/api/v1/executions/{id}/lineage`` and ``…/storage/objects``: what a run recorded."""
+"""``/api/v1/executions/{id}/storage/objects``: what a run stored (lineage: ``_routes_lineage``)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from factflow_protocols import LineageStatus
 from fastapi import APIRouter, Header, Path, Query, Response
 
 from factflow_server._deps import ExecutionId, Service
 from factflow_server._openapi import problems
-from factflow_server._schemas import LineagePage, StoragePage
-from factflow_server._views import lineage_page, object_response, storage_page
+from factflow_server._schemas import StoragePage
+from factflow_server._views import object_response, storage_page
 
 __all__ = ["router"]
 
@@ -23,29 +22,6 @@ After = Annotated[
     Query(ge=0, le=_MAX_ID, description="`next_after` of the last page (an item `id`)."),
 ]
 Limit = Annotated[int, Query(ge=1, le=10_000, description="Page size.")]
-
-
-@router.get(
-    "/lineage",
-    response_model=LineagePage,
-    summary="Lineage records of an execution (paged, payloads included)",
-    responses=problems(404),
-)
-async def list_lineage(
-    service: Service,
-    execution_id: ExecutionId,
-    route: Annotated[
-        str | None,
-        Query(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$", description="Only this route."),
-    ] = None,
-    status: Annotated[LineageStatus | None, Query(description="Only this status.")] = None,
-    after: After = None,
-    limit: Limit = 100,
-) -> LineagePage:
-    records = await service.lineage_records(
-        execution_id, route=route, status=status, after_id=after, limit=limit
-    )
-    return lineage_page(records, limit)
 
 
 @router.get(

@@ -44,14 +44,29 @@ def _utc(value: datetime) -> datetime:
 
 UTCDateTime = Annotated[datetime, BeforeValidator(_not_a_number), AfterValidator(_utc)]
 
+_LABEL_FILTER_CHARS = 1000
+
+
+def _label_filter(value: str) -> str:
+    key, colon, _ = value.partition(":")
+    if not colon or not key:
+        raise ValueError(f"a label filter is key:value (key, a colon, the value), not {value!r}")
+    if len(value) > _LABEL_FILTER_CHARS:
+        raise ValueError(f"a label filter has at most {_LABEL_FILTER_CHARS} characters")
+    return value
+
+
+LabelFilter = Annotated[str, AfterValidator(_label_filter)]
+
 
 @router.get(
     "",
     response_model=ExecutionList,
     summary="List executions (newest first, with stats)",
     description=(
-        "Filters combine with AND; repeat `status` for several. `since` is inclusive and "
-        "`until` exclusive on the creation time (naive times are UTC). Pass `next_cursor` "
+        "Filters combine with AND; repeat `status` (any of them) or `label` (all of them) "
+        "for several. `since` is inclusive and `until` exclusive on the creation time "
+        "(naive times are UTC). Pass `next_cursor` "
         "back as `cursor` for the next page. Items are summaries: the config snapshot "
         "(~5 KB each) only comes with `include=snapshot`, or from the detail endpoint."
     ),
@@ -82,6 +97,14 @@ async def list_executions(
             pattern=r"^[A-Za-z0-9_.:-]{1,64}$", description="Only runs fired by this schedule id."
         ),
     ] = None,
+    label: Annotated[
+        list[LabelFilter] | None,
+        Query(
+            max_length=20,
+            description="`key:value`: only runs whose label `key` is `value` (the first colon "
+            "splits; repeat for several, all must hold).",
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500, description="Page size.")] = 50,
     cursor: Annotated[
         str | None,
@@ -99,6 +122,7 @@ async def list_executions(
         since=since,
         until=until,
         schedule_id=schedule,
+        labels=[_pair(text) for text in label or ()],
         limit=limit,
         cursor=cursor,
     )
@@ -106,6 +130,11 @@ async def list_executions(
         page.items, page.next_cursor, snapshot="snapshot" in (include or ())
     )
     return Response(content=body, media_type="application/json")
+
+
+def _pair(text: str) -> tuple[str, str]:
+    key, _, value = text.partition(":")
+    return key, value
 
 
 @router.get(

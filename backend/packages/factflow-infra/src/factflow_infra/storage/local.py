@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -63,6 +64,19 @@ class LocalFileStorage:
         """Remove the object at ``path`` (no error when it does not exist)."""
         validate_key(path)
         await asyncio.to_thread(self._delete_sync, path)
+
+    async def delete_tree(self, prefix: str) -> None:
+        """Remove every object under ``prefix/`` and the directory itself (no error
+        when there is none).  Symbolic links inside are removed, never followed."""
+        validate_key(prefix)
+        await asyncio.to_thread(self._delete_tree_sync, prefix)
+
+    async def list_dir(self, prefix: str = "") -> list[str]:
+        """Names of the entries directly under ``prefix`` (the root when empty),
+        sorted; an empty list when there is no such directory."""
+        if prefix:
+            validate_key(prefix)
+        return await asyncio.to_thread(self._list_dir_sync, prefix)
 
     # --- blocking halves, run in a worker thread ---------------------------
 
@@ -135,6 +149,32 @@ class LocalFileStorage:
         except OSError as exc:
             raise InfrastructureError(
                 f"cannot delete storage object {path!r} at {str(target)!r}: {exc}"
+            ) from exc
+
+    def _delete_tree_sync(self, prefix: str) -> None:
+        link = self._root / prefix
+        target = link if link.is_symlink() else self._contained(prefix, create_root=False)
+        try:
+            if target.is_symlink() or target.is_file():
+                target.unlink(missing_ok=True)  # the link itself, never what it points to
+            else:
+                shutil.rmtree(target)
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise InfrastructureError(
+                f"cannot delete storage objects under {prefix!r} at {str(target)!r}: {exc}"
+            ) from exc
+
+    def _list_dir_sync(self, prefix: str) -> list[str]:
+        directory = self._contained(prefix, create_root=False) if prefix else self._root
+        try:
+            return sorted(entry.name for entry in os.scandir(directory))
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        except OSError as exc:
+            raise InfrastructureError(
+                f"cannot list storage directory {prefix!r} at {str(directory)!r}: {exc}"
             ) from exc
 
     def __repr__(self) -> str:
