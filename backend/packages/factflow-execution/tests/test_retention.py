@@ -10,13 +10,16 @@ from typing import Any
 
 import pytest
 from factflow_execution import (
+    ConfigSourceType,
+    ExecutionInUseError,
     ExecutionNotFoundError,
     ExecutionService,
     IllegalTransitionError,
+    PipelineExecutionRepository,
     ReplaySource,
     Retention,
 )
-from factflow_foundation import InvalidInputError, utcnow
+from factflow_foundation import InvalidInputError, new_id, utcnow
 from factflow_infra.db import Database, metadata, pipeline_executions
 from sqlalchemy import delete, func, select
 
@@ -158,6 +161,32 @@ async def test_deleting_a_replayed_run_keeps_the_replay(service: ExecutionServic
     assert child.replay_source is not None and child.replay_source.parent_execution_id == parent
     assert await service.lineage_records(replay.id) == child_lineage
     assert _files(_root(service), replay.id)
+
+
+async def test_a_run_a_live_replay_continues_is_not_deleted(
+    service: ExecutionService, db: Database
+) -> None:
+    await service.save_config(_stored())
+    parent = await _finished(service)
+    child = new_id()
+    async with db.transaction() as conn:  # a replay (or resume) admitted but not started yet
+        await PipelineExecutionRepository(conn).add(
+            execution_id=child,
+            config=None,
+            config_name="t",
+            snapshot={},
+            source=ConfigSourceType.REPLAY,
+            parent_execution_id=parent,
+            owner=service.manager.owner_id,
+        )
+    before = await _rows(db, parent)
+    with pytest.raises(ExecutionInUseError, match=f"execution {child} continues it"):
+        await service.retention.delete(parent)
+    assert await _rows(db, parent) == before
+    assert (await service.cancel(child)).status == "cancelled"
+    await service.retention.delete(parent)
+    assert set((await _rows(db, parent)).values()) == {0}
+    assert (await service.get(child)).parent_execution_id is None
 
 
 async def test_prune_by_age_and_status(service: ExecutionService, db: Database) -> None:

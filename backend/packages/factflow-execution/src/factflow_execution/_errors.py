@@ -8,7 +8,8 @@ InvalidInputError
 ConflictError
 ├── IllegalTransitionError      e.g. cancel a completed run
 ├── ConfigArchivedError         run an archived config
-└── NothingToReplayError        replay 'failed' of a run without failures
+├── NothingToReplayError        replay 'failed' of a run without failures
+└── ExecutionInUseError         delete a run a pending/running replay or resume reads
 CapacityExceededError
 └── ExecutionCapacityError      the orchestrator manager is full
 """
@@ -29,6 +30,7 @@ __all__ = [
     "ConfigArchivedError",
     "ConfigNotFoundError",
     "ExecutionCapacityError",
+    "ExecutionInUseError",
     "ExecutionNotFoundError",
     "IllegalTransitionError",
     "NothingToReplayError",
@@ -111,6 +113,20 @@ class NothingToReplayError(ConflictError):
     """A replay selection matched no messages of the parent execution."""
 
     code = "nothing-to-replay"
+
+
+class ExecutionInUseError(ConflictError):
+    """A pending or running run (a replay, a resume) continues this one; delete it
+    once that run has ended."""
+
+    code = "execution-in-use"
+
+    def __init__(self, execution_id: str, child_id: str) -> None:
+        super().__init__(
+            f"cannot delete execution {execution_id}: execution {child_id} continues it "
+            "and is still pending or running; delete it once that run has ended",
+            extra={"id": execution_id, "child_id": child_id},
+        )
 
 
 class ExecutionCapacityError(CapacityExceededError):

@@ -3,14 +3,15 @@ server's own retention pass.
 
 What a delete removes, and in which order:
 
-1. **Rows, in one transaction**: one conditional ``DELETE`` of the execution row
-   (``… WHERE id = :id AND status IN (terminal)``, so a pending or running run
-   is refused, never half-deleted).  The foreign keys do the rest in the same
-   statement: ``ON DELETE CASCADE`` removes its lineage records and totals,
-   storage object rows, events, and the rows of any table that references a
-   run the same way; replays of it keep their rows and their
-   ``parent_execution_id`` is set NULL (``ON DELETE SET NULL``), while their
-   ``replay_source`` still names the deleted id.
+1. **Rows, in one transaction**: one conditional ``DELETE`` of the execution
+   row (``… WHERE id = :id AND status IN (terminal) AND NOT EXISTS (a pending
+   or running run whose parent it is)``), so a live run is refused, never
+   half-deleted, and so is a run that a live replay or resume still reads.
+   The foreign keys do the rest in the same statement: ``ON DELETE CASCADE``
+   removes its lineage records and totals, storage object rows, events, and
+   the rows of any table that references a run the same way; replays and
+   resumes of it keep their rows, their ``parent_execution_id`` set NULL
+   (``ON DELETE SET NULL``); a replay's ``replay_source`` still names the id.
 2. **Files, after the commit**: the run's storage directory ``<id>/`` and its
    spilled lineage payloads ``_lineage/<id>/``.  A crash between the commit and
    this step leaves those directories behind with no row: ``sweep_orphans``
@@ -43,17 +44,22 @@ from factflow_foundation import (
 )
 from factflow_infra.db import Database, pipeline_executions
 from factflow_protocols import EventBus, StorageBackend
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, exists, func, select
 
 from factflow_execution._changes import EXECUTIONS_TOPIC, ExecutionChange
-from factflow_execution._errors import ExecutionNotFoundError, IllegalTransitionError
-from factflow_execution._models import TERMINAL_STATUSES
+from factflow_execution._errors import (
+    ExecutionInUseError,
+    ExecutionNotFoundError,
+    IllegalTransitionError,
+)
+from factflow_execution._models import ACTIVE_STATUSES, TERMINAL_STATUSES
 
 __all__ = ["PruneResult", "Retention"]
 
 _log = get_logger("factflow.execution.retention")
 
 _TERMINAL: Final = sorted(TERMINAL_STATUSES)
+_ACTIVE: Final = sorted(ACTIVE_STATUSES)
 #: Where the lineage writer spills large payloads: ``_lineage/<execution id>/…``.
 _LINEAGE_DIR: Final = "_lineage"
 _EXECUTION_ID: Final = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -119,11 +125,22 @@ class Retention:
         Raises:
             ExecutionNotFoundError: no such execution.
             IllegalTransitionError: it is pending or running (cancel it first).
+            ExecutionInUseError: a pending or running replay or resume continues it.
         """
         t = pipeline_executions
+        child = t.alias("child")
+        active_child = (
+            select(child.c.id)
+            .where(child.c.parent_execution_id == execution_id, child.c.status.in_(_ACTIVE))
+            .limit(1)
+        )
         async with self.db.transaction() as conn:
             result = await conn.execute(
-                delete(t).where(t.c.id == execution_id, t.c.status.in_(_TERMINAL))
+                delete(t).where(
+                    t.c.id == execution_id,
+                    t.c.status.in_(_TERMINAL),
+                    ~exists(active_child),
+                )
             )
             if not result.rowcount:
                 status = (
@@ -131,7 +148,10 @@ class Retention:
                 ).scalar()
                 if status is None:
                     raise ExecutionNotFoundError(execution_id)
-                raise IllegalTransitionError(execution_id, "delete", str(status), _TERMINAL)
+                if status not in TERMINAL_STATUSES:
+                    raise IllegalTransitionError(execution_id, "delete", str(status), _TERMINAL)
+                child_id = (await conn.execute(active_child)).scalar()
+                raise ExecutionInUseError(execution_id, str(child_id))
         await self._remove_files(execution_id)
         self.bus.publish(EXECUTIONS_TOPIC, ExecutionChange(execution_id, kinds=("deleted",)))
 
