@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from factflow_engine import PipelineOrchestrator, RouteDirectory
+from factflow_execution import Retention
 from factflow_foundation import FactFlowSettings, SettingDefaults
 from factflow_infra.db import Database
 from factflow_lineage import LineageRecorder
@@ -21,6 +22,7 @@ MIRRORED: list[tuple[Callable[..., Any], str, str]] = [
     (Database, "busy_timeout_ms", "sqlite_busy_timeout_ms"),
     (LineageRecorder, "batch_size", "lineage_batch_size"),
     (LineageRecorder, "flush_interval", "lineage_flush_interval"),
+    (Retention, "interval", "retention_interval"),
 ]
 
 

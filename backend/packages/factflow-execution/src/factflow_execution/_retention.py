@@ -95,7 +95,7 @@ class Retention:
         *,
         days: float | None = None,
         interval: float = SettingDefaults.retention_interval,
-        batch: int = SettingDefaults.retention_batch,
+        batch: int = 100,
     ) -> None:
         self.db = db
         self.storage = storage

@@ -33,7 +33,6 @@ class SettingDefaults:
     max_failure_events: Final = 50
     sqlite_busy_timeout_ms: Final = 30_000
     retention_interval: Final = 3600.0
-    retention_batch: Final = 100
 
 
 class FactFlowSettings(BaseSettings):
