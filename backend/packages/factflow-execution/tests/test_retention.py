@@ -279,3 +279,23 @@ async def test_apply_keeps_runs_younger_than_the_retention(
     assert (await _rows(db, young))["lineage_records"] == 4
     assert await retention.apply(now=utcnow() + timedelta(days=31)) == [young]
     assert set((await _rows(db, young)).values()) == {0}
+
+
+def test_every_per_run_table_goes_with_its_run() -> None:
+    """A delete relies on the foreign keys: every table with an ``execution_id``
+    column must cascade from ``pipeline_executions`` (a new per-run table that
+    does not would make deletes fail or leave its rows behind).  Schedule fire
+    records are the one exception: they keep the id of a deleted run."""
+    kept_links = {"schedule_fires"}
+    for table in metadata.sorted_tables:
+        if "execution_id" not in table.c or table.name in kept_links:
+            continue
+        keys = [
+            fk
+            for fk in table.c.execution_id.foreign_keys
+            if fk.column.table is pipeline_executions
+        ]
+        assert keys, f"{table.name}.execution_id has no foreign key to pipeline_executions"
+        assert all(fk.ondelete == "CASCADE" for fk in keys), table.name
+    parent = next(iter(pipeline_executions.c.parent_execution_id.foreign_keys))
+    assert parent.ondelete == "SET NULL"  # replays and resumes outlive their parent
