@@ -291,9 +291,7 @@ def test_every_per_run_table_goes_with_its_run() -> None:
         if "execution_id" not in table.c or table.name in kept_links:
             continue
         keys = [
-            fk
-            for fk in table.c.execution_id.foreign_keys
-            if fk.column.table is pipeline_executions
+            fk for fk in table.c.execution_id.foreign_keys if fk.column.table is pipeline_executions
         ]
         assert keys, f"{table.name}.execution_id has no foreign key to pipeline_executions"
         assert all(fk.ondelete == "CASCADE" for fk in keys), table.name
