@@ -86,6 +86,7 @@ class InMemoryExecutionStorage:
         self.max_key_length = max_key_length
         self.objects: dict[str, bytes] = {}
         self.written: list[StoredObject] = []
+        self.flushes = 0
 
     async def put(
         self,
@@ -113,6 +114,9 @@ class InMemoryExecutionStorage:
         )
         self.written.append(stored)
         return stored
+
+    async def flush(self) -> None:
+        self.flushes += 1
 
 
 def _key_problem(key: str, max_length: int) -> str | None:

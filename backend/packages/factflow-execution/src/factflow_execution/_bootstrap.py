@@ -16,13 +16,14 @@ from factflow_engine import Registry, RouteDirectory
 from factflow_foundation import FactFlowSettings
 from factflow_infra import InProcessEventBus, queue_backend_from_settings
 from factflow_infra.db import Database
-from factflow_infra.storage import LocalFileStorage
+from factflow_infra.storage import LocalFileStorage, StorageCommitter
 from factflow_lineage import LineageRecorder
 from factflow_protocols import EventBus, QueueBackend, StorageBackend
 
 from factflow_execution._control import ControlChannel
 from factflow_execution._events import EventLog
 from factflow_execution._manager import OrchestratorManager
+from factflow_execution._objects import storage_committer
 from factflow_execution._orchestrators import (
     OrchestratorFactory,
     RunBuilder,
@@ -80,6 +81,7 @@ class RunControl:
     recovery: Recovery
     control: ControlChannel
     builder: RunBuilder
+    commits: StorageCommitter
 
 
 def run_control(
@@ -97,12 +99,18 @@ def run_control(
     """One run controller (and its event log, which names its owner as the origin
     of the events it writes) with recovery, the control channel and the builder."""
     owner = owner_id or default_owner_id()
+    events = EventLog(db, bus, origin=owner)
     manager = OrchestratorManager(
-        events=EventLog(db, bus, origin=owner),
+        events=events,
         lineage=lineage,
         capacity=settings.max_running_executions,
         owner_id=owner,
     )
+    # Storage rows and their events in batches; lineage batches wait for them
+    # (an entry saying a message was processed never outlives its objects).
+    commits = storage_committer(db, storage, events)
+    if isinstance(lineage, LineageRecorder):
+        lineage.barrier = commits.flush
     factory = orchestrators or pipeline_orchestrators(
         queues=queues,
         lineage=lineage,
@@ -133,5 +141,7 @@ def run_control(
             manager=manager,
             factory=factory,
             max_failure_events=settings.max_failure_events,
+            committer=commits,
         ),
+        commits=commits,
     )

@@ -22,6 +22,7 @@ write transaction takes the buffer first, under the same per-execution lock.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -237,33 +238,53 @@ class EventLog:
         Events posted for the execution and not yet written go first (``claimed``
         ones, taken earlier with ``claim_posted``, before those posted since).
         """
-        lock = self._locks.get(execution_id)
-        if lock is None:
-            lock = self._locks[execution_id] = asyncio.Lock()
-        self._users[execution_id] = self._users.get(execution_id, 0) + 1
+        async with self.writing_many([execution_id], claimed=claimed) as writers:
+            yield writers[execution_id]
+
+    @asynccontextmanager
+    async def writing_many(
+        self, execution_ids: Sequence[str], *, claimed: PostedEvents | None = None
+    ) -> AsyncIterator[dict[str, EventWriter]]:
+        """``writing`` for several executions in one transaction (one writer each,
+        all on the same connection; ``claimed`` belongs to the first id).  Their
+        locks are taken in id order, so two such writes cannot deadlock."""
+        ids = sorted(set(execution_ids))
+        for execution_id in ids:
+            if execution_id not in self._locks:
+                self._locks[execution_id] = asyncio.Lock()
+            self._users[execution_id] = self._users.get(execution_id, 0) + 1
         try:
-            async with lock:
-                posted = (claimed or []) + self._posted.pop(execution_id, [])
+            async with contextlib.AsyncExitStack() as locks:
+                for execution_id in ids:
+                    await locks.enter_async_context(self._locks[execution_id])
+                posted = {i: self._posted.pop(i, []) for i in ids}
+                if claimed:
+                    first = execution_ids[0]
+                    posted[first] = claimed + posted[first]
                 try:
                     async with self._db.transaction() as conn:
-                        writer = EventWriter(conn, execution_id, self.origin, posted)
-                        yield writer
-                        await writer.flush_deferred()
+                        writers = {i: EventWriter(conn, i, self.origin, posted[i]) for i in ids}
+                        yield writers
+                        for writer in writers.values():
+                            await writer.flush_deferred()
                 except BaseException:
-                    self.unclaim(execution_id, posted)  # not written: keep them, in order
+                    for i in ids:  # not written: keep them, in order
+                        self.unclaim(i, posted[i])
                     raise
-                topic = execution_topic(execution_id)
-                for event in writer.events:
-                    self._bus.publish(topic, event)
-                if writer.events:  # the server-wide feed of live lists (see _changes)
-                    self._bus.publish(EXECUTIONS_TOPIC, change_of(execution_id, writer.events))
+                for i, writer in writers.items():
+                    topic = execution_topic(i)
+                    for event in writer.events:
+                        self._bus.publish(topic, event)
+                    if writer.events:  # the server-wide feed of live lists (see _changes)
+                        self._bus.publish(EXECUTIONS_TOPIC, change_of(i, writer.events))
         finally:
-            users = self._users[execution_id] - 1
-            if users:
-                self._users[execution_id] = users
-            else:
-                del self._users[execution_id]
-                del self._locks[execution_id]
+            for execution_id in ids:
+                users = self._users[execution_id] - 1
+                if users:
+                    self._users[execution_id] = users
+                else:
+                    del self._users[execution_id]
+                    del self._locks[execution_id]
 
     async def append(
         self, execution_id: str, kind: EventKind, data: dict[str, Any]

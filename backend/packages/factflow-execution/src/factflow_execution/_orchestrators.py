@@ -6,7 +6,8 @@ contract (``factflow_protocols``); which one is built is a seam:
 a factory of ``factflow_engine.testing.ScriptedOrchestrator``s to exercise run
 control without running processors.  ``RunBuilder`` does what is the same for
 both: the pipeline from the snapshot, the replayed messages or the resume plan,
-the callback and the execution's storage.
+the callback and the execution's storage (writing through the process's group
+commit).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Protocol
 from factflow_engine import PipelineOrchestrator, Registry, ResolvedPipeline, ResumePlan
 from factflow_foundation import get_logger
 from factflow_infra.db import Database
-from factflow_infra.storage import ExecutionStorageService
+from factflow_infra.storage import ExecutionStorageService, StorageCommitter
 from factflow_protocols import (
     ExecutionStorage,
     LineageSink,
@@ -33,7 +34,6 @@ from factflow_execution._callbacks import ExecutionStatusCallbackAdapter
 from factflow_execution._events import EventLog
 from factflow_execution._manager import OrchestratorManager
 from factflow_execution._models import ConfigSourceType, PipelineExecution, ReplaySource
-from factflow_execution._objects import EventLogStorageObserver
 from factflow_execution._replay import replay_messages, select_replay_records
 from factflow_execution._repositories import PipelineExecutionRepository
 from factflow_execution._resume import plan_resume
@@ -104,6 +104,7 @@ class RunBuilder:
         manager: OrchestratorManager,
         factory: OrchestratorFactory,
         max_failure_events: int,
+        committer: StorageCommitter,
     ) -> None:
         self._db = db
         self._storage = storage
@@ -113,7 +114,7 @@ class RunBuilder:
         self._manager = manager
         self._factory = factory
         self._max_failure_events = max_failure_events
-        self._observer = EventLogStorageObserver(events)
+        self._committer = committer
 
     async def build(self, execution: PipelineExecution) -> Orchestrator:
         """The orchestrator for ``execution``; raises when its pipeline cannot be built."""
@@ -136,7 +137,9 @@ class RunBuilder:
             manager=self._manager,
             max_failure_events=self._max_failure_events,
         )
-        storage = ExecutionStorageService(self._db, self._storage, execution.id, self._observer)
+        storage = ExecutionStorageService(
+            self._db, self._storage, execution.id, committer=self._committer
+        )
         return self._factory(
             OrchestratorRequest(
                 execution.id, pipeline, snapshot["directory"], callback, storage, initial, resume

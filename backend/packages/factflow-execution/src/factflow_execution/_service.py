@@ -31,6 +31,7 @@ from factflow_execution._models import (
     PipelineExecution,
     ReplaySource,
 )
+from factflow_execution._objects import remove_unrecorded
 from factflow_execution._orchestrators import OrchestratorFactory
 from factflow_execution._reads import ExecutionReads, source_type
 from factflow_execution._replay import select_replay_records
@@ -93,6 +94,7 @@ class ExecutionService(ExecutionReads):
         self.recovery = wired.recovery
         self.control = wired.control
         self._builder = wired.builder
+        self.storage_commits = wired.commits
         self.schedules = ScheduleService(self)
         self.scheduler = Scheduler(self.schedules, db)
         self.retention = Retention.from_settings(settings, db, storage, bus)
@@ -135,7 +137,7 @@ class ExecutionService(ExecutionReads):
         if migrate:
             await upgrade_to_head(self.db)
         await self.control.start()
-        interrupted = await self.recovery.recover()
+        interrupted = await self.recover()
         self.recovery.start()
         if self.settings.scheduler:
             await self.scheduler.start()
@@ -157,13 +159,17 @@ class ExecutionService(ExecutionReads):
         await self.recovery.stop()
         await self.event_log.flush_posted()
         await self.control.stop()
+        await self.storage_commits.close()
         await self.lineage.close()
         await self.queues.close()
         return interrupted
 
     async def recover(self) -> list[str]:
-        """Mark ``pending``/``running`` rows that no live process owns ``interrupted``."""
-        return await self.recovery.recover()
+        """Mark ``pending``/``running`` rows that no live process owns ``interrupted``
+        (and remove the stored files of theirs that no row records)."""
+        interrupted = await self.recovery.recover()
+        await remove_unrecorded(self.db, self.storage, interrupted)
+        return interrupted
 
     # -- configs -----------------------------------------------------------
 

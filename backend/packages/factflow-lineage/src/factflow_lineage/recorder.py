@@ -13,6 +13,10 @@ entries in order, so ``durable`` is always a prefix; ``flush`` waits until
 flushes therefore share the same writes and can neither lose nor duplicate a
 row.
 
+Before each batch the recorder awaits its ``barrier`` when one is set (the
+storage group commit's ``flush``): an entry saying a message was processed is
+never durable before the objects that message stored.
+
 A failed write keeps its batch and retries it (exponential backoff, capped at
 ``retry_backoff_max``); ``flush`` raises ``LineageFlushError`` when an attempt
 made while it waits fails, and waiting producers stay blocked by the buffer
@@ -24,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -107,6 +112,8 @@ class LineageRecorder:
             db.dialect, max_inline_payload=max_inline_payload, storage=storage
         )
         self._buffer: list[LineageEntry] = []
+        #: Awaited before each batch is written (see the module docstring).
+        self.barrier: Callable[[], Awaitable[None]] | None = None
         self._recorded = 0  # entries appended
         self._taken = 0  # entries handed to the writer
         self._durable = 0  # entries committed
@@ -306,6 +313,8 @@ class LineageRecorder:
         while True:
             attempt += 1
             try:
+                if self.barrier is not None:
+                    await self.barrier()
                 if rows is None:
                     rows = await self._writer.encode(batch)
                 async with self._db.transaction() as conn:

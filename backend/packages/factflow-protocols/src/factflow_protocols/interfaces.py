@@ -171,7 +171,13 @@ class ExecutionStorage(Protocol):
         route: str | None = None,
         message_id: str | None = None,
     ) -> StoredObject:
-        """Validate ``key``, store ``data``, record it and announce it."""
+        """Validate ``key``, store ``data``, record it and announce it (the record
+        and announcement may follow in a batch: see ``flush``)."""
+        ...
+
+    async def flush(self) -> None:
+        """Return once every object put so far is durable (bytes, record and
+        announcement); raise if some could not be."""
         ...
 
 

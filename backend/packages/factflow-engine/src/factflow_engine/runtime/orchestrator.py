@@ -327,6 +327,14 @@ class PipelineOrchestrator:
         error = self._stop.error
         durable = True
         try:
+            # Objects first: the lineage writer waits for them anyway, and a run
+            # is never completed before every object it stored is durable.
+            await self._storage.flush()
+        except Exception as exc:
+            self._logger.exception("execution %s: storage flush failed", self.execution_id)
+            if status == "completed":
+                status, error = "failed", f"storage flush failed: {type(exc).__name__}: {exc}"
+        try:
             await self._lineage.flush()
         except Exception as exc:
             durable = False

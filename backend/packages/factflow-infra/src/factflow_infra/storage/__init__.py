@@ -4,10 +4,19 @@
 * ``LocalFileStorage`` - ``StorageBackend`` over a directory (atomic writes).
 * ``ExecutionStorageService`` - ``ExecutionStorage`` for one execution: bytes in
   a backend, a ``storage_objects`` row each, an observer told of every write.
+* ``StorageCommitter`` - group commit: files made durable and rows (with the
+  observer's events) written in batches; ``remove_unrecorded_files`` cleans
+  what a crash left between the two.
 * ``get_storage_object`` / ``list_storage_objects`` / ``storage_totals`` -
   repository-style queries.
 """
 
+from factflow_infra.storage.batch import (
+    CommitSink,
+    StorageCommitter,
+    StorageFlushError,
+    SyncingBackend,
+)
 from factflow_infra.storage.keys import (
     MAX_KEY_LENGTH,
     MAX_SEGMENT_BYTES,
@@ -23,21 +32,29 @@ from factflow_infra.storage.queries import (
     list_storage_objects,
     storage_totals,
     upsert_storage_object,
+    upsert_storage_objects,
 )
+from factflow_infra.storage.recovery import remove_unrecorded_files
 from factflow_infra.storage.service import ExecutionStorageService
 
 __all__ = [
     "MAX_KEY_LENGTH",
     "MAX_SEGMENT_BYTES",
+    "CommitSink",
     "ExecutionStorageService",
     "InvalidStorageKeyError",
     "LocalFileStorage",
+    "StorageCommitter",
+    "StorageFlushError",
     "StorageObjectRecord",
     "StorageTotals",
+    "SyncingBackend",
     "delete_storage_object",
     "get_storage_object",
     "list_storage_objects",
+    "remove_unrecorded_files",
     "storage_totals",
     "upsert_storage_object",
+    "upsert_storage_objects",
     "validate_key",
 ]

@@ -3,6 +3,10 @@
 Objects are plain files under one root directory.  Writes are atomic (a temp
 file in the target's directory, fsync, ``os.replace``, then an fsync of the
 directory), so a reader sees the old object or the new one, never a torn one.
+For group commit (``StorageCommitter``) the two halves are separate:
+``write_unsynced`` renames the file into place without any fsync, and
+``sync`` later makes a whole batch durable - every file fsynced in worker
+threads, then each directory once.
 Every path is validated with ``validate_key`` and, because a valid key can
 still walk out through a symbolic link planted under the root, resolved and
 checked against the resolved root before any file is created or read.  All
@@ -16,7 +20,9 @@ import contextlib
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 from factflow_foundation import FactFlowSettings, InfrastructureError, NotFoundError
 
@@ -60,6 +66,12 @@ class LocalFileStorage:
         validate_key(path)
         return await asyncio.to_thread(self._read_sync, path)
 
+    async def open(self, path: str) -> BinaryIO:
+        """The object at ``path`` opened for reading (the caller closes it), for
+        streaming; ``NotFoundError`` when there is none."""
+        validate_key(path)
+        return await asyncio.to_thread(self._open_sync, path)
+
     async def delete(self, path: str) -> None:
         """Remove the object at ``path`` (no error when it does not exist)."""
         validate_key(path)
@@ -77,6 +89,34 @@ class LocalFileStorage:
         if prefix:
             validate_key(prefix)
         return await asyncio.to_thread(self._list_dir_sync, prefix)
+
+    async def write_unsynced(self, path: str, data: bytes) -> str:
+        """Store ``data`` at ``path`` atomically but not yet durably (no fsync).
+
+        The file is complete when it appears; ``sync`` makes it durable.  A
+        crash before that may leave the file empty or absent.
+        """
+        validate_key(path)
+        return await asyncio.to_thread(self._write_sync, path, bytes(data), False)
+
+    async def sync(self, locations: Sequence[str], *, threads: int = 8) -> set[str]:
+        """Make the files at ``locations`` (as ``write_unsynced`` returned them)
+        durable: each file fsynced (in up to ``threads`` worker threads at once),
+        then each of their directories fsynced once.
+
+        Returns the locations whose file no longer exists (removed since it was
+        written); they are not durable and must not be recorded.
+        """
+        if not locations:
+            return set()
+        unique = list(dict.fromkeys(locations))
+        chunks = [unique[i :: max(1, threads)] for i in range(min(threads, len(unique)))]
+        missing: set[str] = set()
+        for gone in await asyncio.gather(*(asyncio.to_thread(_fsync_files, c) for c in chunks)):
+            missing.update(gone)
+        directories = {os.path.dirname(loc) for loc in unique if loc not in missing}
+        await asyncio.to_thread(_fsync_dirs, sorted(directories))
+        return missing
 
     # --- blocking halves, run in a worker thread ---------------------------
 
@@ -99,7 +139,7 @@ class LocalFileStorage:
             )
         return target
 
-    def _write_sync(self, path: str, data: bytes) -> str:
+    def _write_sync(self, path: str, data: bytes, durable: bool = True) -> str:
         target = self._contained(path, create_root=True)
         parent = target.parent
         try:
@@ -114,8 +154,9 @@ class LocalFileStorage:
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
+                if durable:
+                    handle.flush()
+                    os.fsync(handle.fileno())
             os.replace(tmp_name, target)
         except OSError as exc:
             with contextlib.suppress(OSError):
@@ -123,13 +164,28 @@ class LocalFileStorage:
             raise InfrastructureError(
                 f"cannot write storage object {path!r} at {str(target)!r}: {exc}"
             ) from exc
-        _fsync_dir(parent)
+        if durable:
+            _fsync_dir(parent)
         return str(target)
 
     def _read_sync(self, path: str) -> bytes:
         target = self._contained(path, create_root=False)
         try:
             return target.read_bytes()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
+            raise NotFoundError(
+                f"storage object {path!r} not found (looked at {str(target)!r})",
+                extra={"key": path},
+            ) from exc
+        except OSError as exc:
+            raise InfrastructureError(
+                f"cannot read storage object {path!r} at {str(target)!r}: {exc}"
+            ) from exc
+
+    def _open_sync(self, path: str) -> BinaryIO:
+        target = self._contained(path, create_root=False)
+        try:
+            return target.open("rb")
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
             raise NotFoundError(
                 f"storage object {path!r} not found (looked at {str(target)!r})",
@@ -179,6 +235,33 @@ class LocalFileStorage:
 
     def __repr__(self) -> str:
         return f"LocalFileStorage({str(self._root)!r})"
+
+
+def _fsync_files(locations: Sequence[str]) -> list[str]:
+    """fsync each file; the ones that no longer exist are returned."""
+    missing: list[str] = []
+    for location in locations:
+        try:
+            fd = os.open(location, os.O_RDONLY)
+        except FileNotFoundError:
+            missing.append(location)
+            continue
+        except OSError as exc:
+            raise InfrastructureError(
+                f"cannot open {location!r} to make it durable: {exc}"
+            ) from exc
+        try:
+            os.fsync(fd)
+        except OSError as exc:
+            raise InfrastructureError(f"cannot make {location!r} durable: {exc}") from exc
+        finally:
+            os.close(fd)
+    return missing
+
+
+def _fsync_dirs(directories: Sequence[str]) -> None:
+    for directory in directories:
+        _fsync_dir(Path(directory))
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -29,6 +29,7 @@ __all__ = [
     "list_storage_objects",
     "storage_totals",
     "upsert_storage_object",
+    "upsert_storage_objects",
 ]
 
 #: Largest page ``list_storage_objects`` returns.
@@ -96,6 +97,43 @@ async def upsert_storage_object(conn: AsyncConnection, obj: StoredObject) -> Non
         lite = sqlite_insert(storage_objects).values(values)
         statement = lite.on_conflict_do_update(index_elements=["execution_id", "key"], set_=updated)
     await conn.execute(statement)
+
+
+def _values(obj: StoredObject) -> dict[str, Any]:
+    return {
+        "execution_id": obj.execution_id,
+        "key": obj.key,
+        "size": obj.size,
+        "checksum": obj.checksum,
+        "content_type": obj.content_type,
+        "route": obj.route,
+        "message_id": obj.message_id,
+        "written_at": obj.written_at,
+    }
+
+
+_UPDATED = ("size", "checksum", "content_type", "route", "message_id", "written_at")
+
+
+async def upsert_storage_objects(conn: AsyncConnection, objects: Sequence[StoredObject]) -> None:
+    """``upsert_storage_object`` for many objects in one executemany statement.
+
+    Each (execution, key) may occur once in ``objects`` (one statement cannot
+    update a row twice on PostgreSQL); the caller keeps the last write of a key.
+    """
+    if not objects:
+        return
+    if conn.dialect.name == "postgresql":
+        pg = pg_insert(storage_objects)
+        statement: Any = pg.on_conflict_do_update(
+            index_elements=["execution_id", "key"], set_={c: pg.excluded[c] for c in _UPDATED}
+        )
+    else:
+        lite = sqlite_insert(storage_objects)
+        statement = lite.on_conflict_do_update(
+            index_elements=["execution_id", "key"], set_={c: lite.excluded[c] for c in _UPDATED}
+        )
+    await conn.execute(statement, [_values(obj) for obj in objects])
 
 
 async def delete_storage_object(conn: AsyncConnection, execution_id: str, key: str) -> None:

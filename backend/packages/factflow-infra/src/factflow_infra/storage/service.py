@@ -1,11 +1,14 @@
 """One execution's storage: validated keys, bytes in a backend, a row per object.
 
 ``ExecutionStorageService`` is the ``ExecutionStorage`` processors write
-through.  A ``put`` validates the key before anything else, stores the bytes
-under ``<execution_id>/<key>``, upserts the ``storage_objects`` row in its own
-transaction and only then tells the observer.  If the row cannot be written
-the file is removed again (and a previous row of the same key with it), so an
-object is either fully recorded or absent.
+through.  A ``put`` validates the key before anything else and stores the
+bytes under ``<execution_id>/<key>``.  Then, with a ``StorageCommitter`` (what
+runs use), it hands the object to that group commit and returns: the file's
+fsync, the row and the observer's record follow in a batch, and ``flush``
+waits for them.  Without one, ``put`` upserts the ``storage_objects`` row in
+its own transaction and only then tells the observer.  Either way, if the row
+cannot be written the file is removed again (and a previous row of the same
+key with it), so an object is either fully recorded or absent.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from sqlalchemy.exc import DBAPIError
 
 from factflow_infra.db.database import Database
 from factflow_infra.db.schema import storage_objects
+from factflow_infra.storage.batch import StorageCommitter
 from factflow_infra.storage.keys import validate_key
 from factflow_infra.storage.queries import (
     delete_storage_object,
@@ -60,11 +64,14 @@ class ExecutionStorageService:
         backend: StorageBackend,
         execution_id: str,
         observer: StorageObserver | None = None,
+        *,
+        committer: StorageCommitter | None = None,
     ) -> None:
         self._db = db
         self._backend = backend
         self._execution_id = execution_id
         self._observer = observer
+        self._committer = committer
 
     @property
     def execution_id(self) -> str:
@@ -84,7 +91,9 @@ class ExecutionStorageService:
     ) -> StoredObject:
         """Store ``data`` at ``key``, record it in ``storage_objects``, tell the observer.
 
-        Writing an existing key replaces both the bytes and the row.
+        Writing an existing key replaces both the bytes and the row.  With a
+        committer the row and the observer's record are written in a later
+        batch (``flush`` waits for it); the bytes are readable at once.
 
         Raises:
             InvalidStorageKeyError: ``key`` is unsafe; nothing was written.
@@ -99,10 +108,17 @@ class ExecutionStorageService:
             ("route", route),
             ("message_id", message_id),
         ):
-            if value is not None and len(value) > _WIDTHS[name]:
+            if value is None:
+                continue
+            if len(value) > _WIDTHS[name]:
                 raise InvalidInputError(
                     f"storage object {key!r}: {name} is {len(value)} characters long; "
                     f"the limit is {_WIDTHS[name]}"
+                )
+            # Refused later by PostgreSQL (and by the batch they would share).
+            if "\x00" in value or not _utf8(value):
+                raise InvalidInputError(
+                    f"storage object {key!r}: {name} contains a NUL character or a lone surrogate"
                 )
         path = self._path(key)
         payload = bytes(data)
@@ -110,7 +126,11 @@ class ExecutionStorageService:
             checksum = await asyncio.to_thread(_sha256, payload)
         else:
             checksum = _sha256(payload)
-        location = await self._backend.write(path, payload)
+        committer = self._committer
+        if committer is None:
+            location = await self._backend.write(path, payload)
+        else:
+            location = await committer.write(path, payload)
         obj = StoredObject(
             execution_id=self._execution_id,
             key=key,
@@ -122,6 +142,9 @@ class ExecutionStorageService:
             written_at=utcnow(),
             location=location,
         )
+        if committer is not None:
+            await committer.submit(obj)
+            return obj
         try:
             async with self._db.transaction() as conn:
                 await upsert_storage_object(conn, obj)
@@ -140,13 +163,24 @@ class ExecutionStorageService:
             await self._observer.storage_written(obj)
         return obj
 
+    async def flush(self) -> None:
+        """Return once every object put so far is durable: bytes, row, observer's record.
+
+        Raises:
+            StorageFlushError: some of this execution's objects could not be
+                recorded (their files were removed again).
+        """
+        if self._committer is not None:
+            await self._committer.flush(self._execution_id)
+
     async def get(self, key: str) -> bytes:
         """The bytes stored at ``key``; ``NotFoundError`` when there are none."""
         validate_key(key)
         return await self._backend.read(self._path(key))
 
     async def list(self) -> builtins.list[StoredObject]:
-        """Every object of this execution, in first-write order."""
+        """Every object of this execution, in first-write order (after a ``flush``)."""
+        await self.flush()
         objects: builtins.list[StoredObject] = []
         after: int | None = None
         async with self._db.connect() as conn:
@@ -173,6 +207,16 @@ class ExecutionStorageService:
                 await delete_storage_object(conn, self._execution_id, key)
         except Exception:
             _log.exception("could not remove a stale storage_objects row for %r", path)
+
+
+def _utf8(text: str) -> bool:
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _sha256(data: bytes) -> str:
