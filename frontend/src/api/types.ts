@@ -39,8 +39,14 @@ export const TERMINAL: ReadonlySet<ExecutionStatus> = new Set([
   "cancelled",
   "interrupted",
 ]);
-export const SOURCES: readonly ExecutionSource[] = ["api", "cli", "demo", "replay", "schedule"];
+export const SOURCES: readonly ExecutionSource[] = ["api", "cli", "demo", "replay", "resume", "schedule"];
 
 export function isTerminal(status: ExecutionStatus): boolean {
   return TERMINAL.has(status);
 }
+
+export type Schedule = Schemas["ScheduleOut"];
+export type ScheduleCreate = Schemas["ScheduleCreate"];
+export type ScheduleFire = Schemas["ScheduleFireOut"];
+export type FireOutcome = ScheduleFire["outcome"];
+export type Catchup = Schedule["catchup"];

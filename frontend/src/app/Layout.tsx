@@ -34,6 +34,7 @@ export function Layout() {
         <nav aria-label="Main">
           <NavLink to="/executions">Executions</NavLink>
           <NavLink to="/configs">Configs</NavLink>
+          <NavLink to="/schedules">Schedules</NavLink>
           <a href="/docs" target="_blank" rel="noreferrer">
             API docs
           </a>

@@ -16,6 +16,7 @@ function NotFound() {
 // on first use, so the list is usable sooner.
 const execution = () => import("../features/execution/pages");
 const configs = () => import("../features/configs/pages");
+const schedules = () => import("../features/schedules/pages");
 
 export const router = createBrowserRouter([
   {
@@ -41,6 +42,9 @@ export const router = createBrowserRouter([
       { path: "configs/:name", lazy: async () => ({ Component: (await configs()).ConfigPage }) },
       { path: "configs/:name/edit", lazy: async () => ({ Component: (await configs()).EditorPage }) },
       { path: "configs/:name/diff", lazy: async () => ({ Component: (await configs()).DiffPage }) },
+      { path: "schedules", lazy: async () => ({ Component: (await schedules()).SchedulesPage }) },
+      { path: "schedules/new", lazy: async () => ({ Component: (await schedules()).NewSchedulePage }) },
+      { path: "schedules/:scheduleRef", lazy: async () => ({ Component: (await schedules()).SchedulePage }) },
       { path: "*", element: <NotFound /> },
     ],
   },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ago, bytes, count, duration, elapsed, shortId } from "./format";
+import { ago, bytes, count, duration, elapsed, fromNow, shortId } from "./format";
 
 describe("format", () => {
   it("formats sizes", () => {
@@ -29,6 +29,15 @@ describe("format", () => {
     expect(ago("2026-01-01T11:59:58Z", now)).toBe("just now");
     expect(ago("2026-01-01T11:59:00Z", now)).toBe("1 min ago");
     expect(ago("2026-01-01T11:00:00Z", now)).toBe("1 h ago");
+  });
+
+  it("says how soon a coming time is", () => {
+    const now = Date.parse("2026-01-01T12:00:00Z");
+    expect(fromNow("2026-01-01T12:00:30Z", now)).toBe("in 30 s");
+    expect(fromNow("2026-01-01T12:05:00Z", now)).toBe("in 5 min");
+    expect(fromNow("2026-01-01T14:00:00Z", now)).toBe("in 2 h");
+    expect(fromNow("2026-01-01T11:59:00Z", now)).toBe("1 min ago");
+    expect(fromNow(null, now)).toBe("–");
   });
 
   it("counts and shortens ids", () => {

@@ -75,6 +75,20 @@ export function ago(iso: string | null | undefined, now = Date.now()): string {
   return dateTime(iso);
 }
 
+/** "in 3 s", "in 5 min", "in 2 h" for a coming time, else the date (a past one: `ago`). */
+export function fromNow(iso: string | null | undefined, now = Date.now()): string {
+  if (!iso) return "–";
+  const at = Date.parse(iso);
+  if (Number.isNaN(at)) return iso;
+  const seconds = Math.round((at - now) / 1000);
+  if (seconds < 0) return ago(iso, now);
+  if (seconds < 1) return "now";
+  if (seconds < 60) return `in ${seconds} s`;
+  if (seconds < 3600) return `in ${Math.floor(seconds / 60)} min`;
+  if (seconds < 86400) return `in ${Math.floor(seconds / 3600)} h`;
+  return dateTime(iso);
+}
+
 /** The first characters of an id (ids are time-ordered UUIDv7: the tail varies). */
 export function shortId(id: string): string {
   const compact = id.replaceAll("-", "");

@@ -36,6 +36,11 @@ export function ConfigPage() {
           <button type="button" className="primary" onClick={() => setRunning(true)} disabled={!!config.archived_at}>
             Run…
           </button>
+          {!config.archived_at && (
+            <Link className="button" to={`/schedules/new?config=${encodeURIComponent(config.name)}`}>
+              Schedule…
+            </Link>
+          )}
           <Link className="button" to={`/configs/${config.name}/edit?from=${config.version}`}>
             Edit as new version
           </Link>

@@ -4,7 +4,8 @@ import { useNavigate } from "react-router";
 import { api, unwrap } from "../../api/client";
 import type { PipelineConfig } from "../../api/types";
 import { Dialog } from "../../components/Dialog";
-import { collectParams, paramFields, parseLabels, type ParamField } from "./params";
+import { ParamInput } from "./ParamInput";
+import { collectParams, paramFields, parseLabels } from "./params";
 
 /** Runs a config version; the form comes from its declared params. */
 export function RunDialog({ config, open, onClose }: { config: PipelineConfig; open: boolean; onClose: () => void }) {
@@ -88,75 +89,5 @@ function RunForm({ config, onClose }: { config: PipelineConfig; onClose: () => v
         </button>
       </div>
     </form>
-  );
-}
-
-function ParamInput({
-  field,
-  text,
-  error,
-  onChange,
-}: {
-  field: ParamField;
-  text: string;
-  error: string | undefined;
-  onChange: (text: string) => void;
-}) {
-  const id = `param-${field.name}`;
-  const help = `${id}-help`;
-  const label = (
-    <span>
-      <code>{field.name}</code> <span className="muted small">{field.type}</span>
-      {field.required && <span className="danger"> required</span>}
-    </span>
-  );
-  const described = field.description || error ? help : undefined;
-  let input;
-  if (field.type === "boolean") {
-    input = (
-      <input
-        id={id}
-        type="checkbox"
-        checked={text === "true"}
-        onChange={(e) => onChange(e.target.checked ? "true" : "false")}
-        aria-describedby={described}
-      />
-    );
-  } else if (field.type === "list" || field.type === "object") {
-    input = (
-      <textarea
-        id={id}
-        rows={2}
-        className="mono"
-        value={text}
-        onChange={(e) => onChange(e.target.value)}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={described}
-      />
-    );
-  } else {
-    input = (
-      <input
-        id={id}
-        type={field.type === "integer" || field.type === "number" ? "number" : "text"}
-        step={field.type === "number" ? "any" : undefined}
-        value={text}
-        onChange={(e) => onChange(e.target.value)}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={described}
-        className={field.type === "path" ? "mono" : undefined}
-      />
-    );
-  }
-  return (
-    <div className="field" data-param={field.name}>
-      <label htmlFor={id}>{label}</label>
-      {input}
-      {(field.description || error) && (
-        <p id={help} className={error ? "form-error small" : "muted small"}>
-          {error ? `Expected ${error}.` : field.description}
-        </p>
-      )}
-    </div>
   );
 }

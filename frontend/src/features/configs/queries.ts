@@ -14,6 +14,7 @@ export function useConfigs(includeArchived: boolean) {
 export function useVersions(name: string) {
   return useQuery({
     queryKey: ["config", name, "versions"],
+    enabled: name !== "",
     queryFn: ({ signal }) =>
       unwrap(api.GET("/api/v1/configs/{name}/versions", { params: { path: { name } }, signal })),
   });

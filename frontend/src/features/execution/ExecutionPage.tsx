@@ -78,7 +78,17 @@ function Summary({ execution }: { execution: Execution }) {
     <dl className="summary card">
       <div>
         <dt>Source</dt>
-        <dd>{execution.source}</dd>
+        <dd>
+          {execution.source}
+          {execution.schedule_id && (
+            <>
+              {" "}
+              <Link to={`/schedules/${execution.schedule_id}`} data-testid="schedule-link">
+                (its schedule)
+              </Link>
+            </>
+          )}
+        </dd>
       </div>
       <div>
         <dt>Created</dt>

@@ -6,7 +6,7 @@ import { SOURCES, STATUSES, type ExecutionListItem, type ExecutionStatus } from 
 import { CopyId } from "../../components/CopyId";
 import { Empty, ErrorState, Loading } from "../../components/States";
 import { StatusBadge } from "../../components/StatusBadge";
-import { shortIds } from "../../lib/ids";
+import { SHORT_ID, shortIds } from "../../lib/ids";
 import { ago, count, dateTime, duration, elapsed } from "../../lib/format";
 import {
   activeFilterCount,
@@ -46,6 +46,7 @@ export function ExecutionsPage() {
               source: filters.source || undefined,
               since: localToIso(filters.since),
               until: localToIso(filters.until),
+              schedule: filters.schedule || undefined,
               limit: PAGE_SIZE,
               cursor,
             },
@@ -202,6 +203,20 @@ function FilterBar({
           onChange={(event) => setDraft({ ...draft, until: event.target.value })}
         />
       </label>
+      {filters.schedule && (
+        <span className="chip" data-filter="schedule">
+          fired by schedule{" "}
+          <Link to={`/schedules/${encodeURIComponent(filters.schedule)}`}>{filters.schedule.slice(0, SHORT_ID)}</Link>{" "}
+          <button
+            type="button"
+            className="icon-button"
+            aria-label="Show runs of any schedule"
+            onClick={() => onApply({ ...draft, schedule: "" })}
+          >
+            ✕
+          </button>
+        </span>
+      )}
       <div className="filter-actions">
         <button type="submit" className="primary">
           Apply
@@ -270,7 +285,15 @@ function ExecutionTable({ items }: { items: ExecutionListItem[] }) {
                     <span className="muted"> v{execution.config_version}</span>
                   )}
                 </td>
-                <td>{execution.source}</td>
+                <td>
+                  {execution.schedule_id ? (
+                    <Link to={`/schedules/${execution.schedule_id}`} title="The schedule that fired it">
+                      {execution.source}
+                    </Link>
+                  ) : (
+                    execution.source
+                  )}
+                </td>
                 <td title={dateTime(execution.created_at)}>{ago(execution.created_at)}</td>
                 <td>{duration(elapsed(execution.started_at, execution.finished_at))}</td>
                 <td className="num">{count(totals?.processed)}</td>

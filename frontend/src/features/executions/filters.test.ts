@@ -4,7 +4,7 @@ import { activeFilterCount, filtersToSearch, localToIso, NO_FILTERS, parseFilter
 describe("execution filters in the URL", () => {
   it("round-trips through the search string", () => {
     const search = new URLSearchParams(
-      "status=running&status=failed&config=facts&source=cli&since=2026-01-01T10:00&label=team:data",
+      "status=running&status=failed&config=facts&source=cli&since=2026-01-01T10:00&label=team:data&schedule=01a2335c",
     );
     const filters = parseFilters(search);
     expect(filters).toEqual({
@@ -14,9 +14,10 @@ describe("execution filters in the URL", () => {
       since: "2026-01-01T10:00",
       until: "",
       label: ["team:data"],
+      schedule: "01a2335c",
     });
     expect(parseFilters(filtersToSearch(filters))).toEqual(filters);
-    expect(activeFilterCount(filters)).toBe(6);
+    expect(activeFilterCount(filters)).toBe(7);
   });
 
   it("ignores values the API would refuse", () => {

@@ -1,6 +1,6 @@
 // The executions list's filters live in the URL (shareable, back/forward):
 //   /executions?status=running&status=failed&config=facts&source=cli
-//              &since=2026-01-01T00:00&until=…&label=team:data&cursor=…
+//              &since=2026-01-01T00:00&until=…&label=team:data&schedule=<id>&cursor=…
 import { SOURCES, STATUSES, type ExecutionSource, type ExecutionStatus } from "../../api/types";
 
 export interface ExecutionFilters {
@@ -12,6 +12,8 @@ export interface ExecutionFilters {
   until: string;
   /** `key:value` pairs. */
   label: string[];
+  /** A schedule id: the runs it fired. */
+  schedule: string;
 }
 
 export const NO_FILTERS: ExecutionFilters = {
@@ -21,6 +23,7 @@ export const NO_FILTERS: ExecutionFilters = {
   since: "",
   until: "",
   label: [],
+  schedule: "",
 };
 
 const isStatus = (value: string): value is ExecutionStatus =>
@@ -37,6 +40,7 @@ export function parseFilters(search: URLSearchParams): ExecutionFilters {
     since: search.get("since") ?? "",
     until: search.get("until") ?? "",
     label: search.getAll("label").filter((pair) => pair.includes(":")),
+    schedule: search.get("schedule") ?? "",
   };
 }
 
@@ -49,6 +53,7 @@ export function filtersToSearch(filters: ExecutionFilters): URLSearchParams {
   if (filters.since) search.set("since", filters.since);
   if (filters.until) search.set("until", filters.until);
   for (const label of filters.label) search.append("label", label);
+  if (filters.schedule) search.set("schedule", filters.schedule);
   return search;
 }
 
@@ -63,6 +68,6 @@ export function activeFilterCount(filters: ExecutionFilters): number {
   return (
     filters.status.length +
     filters.label.length +
-    [filters.config, filters.source, filters.since, filters.until].filter(Boolean).length
+    [filters.config, filters.source, filters.since, filters.until, filters.schedule].filter(Boolean).length
   );
 }
