@@ -3,9 +3,12 @@ delete`` and ``execution prune`` against a real server process (SQLite, PostgreS
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
+import pexpect
 import pytest
 
 
@@ -80,6 +83,33 @@ def test_delete_asks_refuses_and_deletes(cli: Any, items_file: Path, config_text
     assert deleted.exit_code == 0 and f"execution {run['id']} deleted" in deleted.stdout
     gone = cli("execution", "show", run["id"])
     assert gone.exit_code == 2 and "no execution" in gone.stderr, gone
+
+
+def test_delete_asks_on_a_terminal(cli: Any, server: Any, items_file: Path) -> None:
+    run = _run(cli, items_file)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FACTFLOW_")}
+
+    def ask(answer: str) -> pexpect.spawn:
+        child = pexpect.spawn(
+            sys.executable,
+            ["-m", "factflow_cli", "--server", server.url, "execution", "delete", run["id"][:13]],
+            env=env,
+            encoding="utf-8",
+            timeout=60,
+        )
+        child.expect(rf"Delete execution {run['id']} \(cli-tree-\w+, completed\)")
+        child.expect(r"\[y/N\]")
+        child.sendline(answer)
+        child.expect(pexpect.EOF)
+        child.close()
+        return child
+
+    declined = ask("n")
+    assert declined.exitstatus == 1
+    assert cli("execution", "show", run["id"]).exit_code == 0
+    confirmed = ask("y")
+    assert confirmed.exitstatus == 0
+    assert cli("execution", "show", run["id"]).exit_code == 2
 
 
 def test_delete_of_a_running_run_is_refused(

@@ -115,6 +115,19 @@ async def test_delete_removes_one_run_and_leaves_the_other_intact(
         await service.retention.delete(gone)  # a second time: it is gone
 
 
+async def test_a_delete_is_announced_on_the_change_feed(service: ExecutionService) -> None:
+    await service.save_config(_stored())
+    gone = await _finished(service)
+    changes = service.changes()
+    feed = aiter(changes)
+    await service.retention.delete(gone)
+    change = await anext(feed)
+    while "deleted" not in change.kinds:  # a late change of the finished run, if any
+        change = await anext(feed)
+    assert (change.execution_id, change.kinds, change.seq) == (gone, ("deleted",), None)
+    await changes.aclose()
+
+
 async def test_delete_refuses_a_pending_or_running_run(
     service: ExecutionService, db: Database, gates: Gates
 ) -> None:
