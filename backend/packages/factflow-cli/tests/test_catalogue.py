@@ -45,6 +45,22 @@ def test_validate_an_invalid_config_lists_each_issue_once(cli: Any, tmp_path: Pa
     assert cli("config", "validate", str(tmp_path / "none.yaml")).exit_code == 2
 
 
+def test_a_config_nested_too_deep_or_an_alias_bomb_exits_2(cli: Any, tmp_path: Path) -> None:
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("name: deep\nroutes: " + "[" * 500 + "]" * 500 + "\n")
+    bomb = tmp_path / "bomb.yaml"
+    lines = ["a0: &a0 [" + ", ".join(["x"] * 9) + "]"]
+    lines += [f"a{n}: &a{n} [" + ", ".join([f"*a{n - 1}"] * 9) + "]" for n in range(1, 10)]
+    bomb.write_text("\n".join(lines) + "\n")
+    for command in ("validate", "apply"):
+        run = cli("config", command, str(deep))
+        assert run.exit_code == 2, run
+        assert "more than 64 levels deep" in run.stderr
+        run = cli("config", command, str(bomb))
+        assert run.exit_code == 2, run
+        assert "FACTFLOW_CONFIG_MAX_NODES" in run.stderr
+
+
 def test_components_list_and_show(cli: Any) -> None:
     listed = cli("components", "list")
     assert listed.exit_code == 0, listed

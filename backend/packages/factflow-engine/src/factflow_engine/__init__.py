@@ -18,6 +18,8 @@ Errors: ``ConfigValidationError`` (an ``InvalidInputError``) carries every
 """
 
 from factflow_engine.catalogue import ComponentInfo, describe_component, describe_components
+from factflow_engine.config.gate import ConfigCheckBusyError, ConfigGate
+from factflow_engine.config.limits import ConfigLimits
 from factflow_engine.config.loader import load_definition
 from factflow_engine.config.resolver import ResolvedPipeline, resolve
 from factflow_engine.config.schema import PipelineDefinition, RouteDefinition
@@ -36,6 +38,9 @@ __all__ = [
     "REGENERATE_HEADER",
     "ComponentInfo",
     "ComponentOptions",
+    "ConfigCheckBusyError",
+    "ConfigGate",
+    "ConfigLimits",
     "ConfigValidationError",
     "PipelineDefinition",
     "PipelineOrchestrator",

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from factflow_engine import Registry, RouteDirectory, load_definition
+from factflow_engine import ConfigGate, Registry, RouteDirectory
 from factflow_foundation import FactFlowSettings, get_logger, new_id
 from factflow_infra.db import Database, upgrade_to_head
 from factflow_lineage import LineageRecorder
@@ -78,6 +78,8 @@ class ExecutionService(ExecutionReads):
         self.queues = queues
         self.lineage = lineage
         self.directory = directory
+        #: parses and checks configs off the event loop, within the limits and budget
+        self.config_gate = ConfigGate.from_settings(registry, settings)
         wired = run_control(
             settings,
             db=db,
@@ -186,7 +188,7 @@ class ExecutionService(ExecutionReads):
         ``created=False``; a changed one becomes version N+1.  Invalid configs
         raise ``ConfigValidationError`` naming every offending field.
         """
-        definition = load_definition(source, filename=filename, registry=self.registry)
+        definition = await self.config_gate.load(source, filename=filename)
         data = definition.to_dict()
         async with self.db.transaction() as conn:
             return await PipelineConfigRepository(conn).save(

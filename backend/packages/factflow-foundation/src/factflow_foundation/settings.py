@@ -33,6 +33,11 @@ class SettingDefaults:
     max_failure_events: Final = 50
     sqlite_busy_timeout_ms: Final = 30_000
     retention_interval: Final = 3600.0
+    config_max_depth: Final = 64
+    config_max_nodes: Final = 500_000
+    config_max_aliases: Final = 1_000
+    config_check_timeout: Final = 10.0
+    config_check_concurrency: Final = 2
 
 
 class FactFlowSettings(BaseSettings):
@@ -116,6 +121,33 @@ class FactFlowSettings(BaseSettings):
     )
     api_token: str | None = Field(default=None, repr=False)
     sqlite_busy_timeout_ms: int = Field(default=SettingDefaults.sqlite_busy_timeout_ms, ge=0)
+    config_max_depth: int = Field(
+        default=SettingDefaults.config_max_depth,
+        ge=4,
+        le=500,
+        description="Deepest nesting of mappings and lists a config (YAML or JSON) may have.",
+    )
+    config_max_nodes: int = Field(
+        default=SettingDefaults.config_max_nodes,
+        ge=100,
+        description="Most values a config may hold, counted with every YAML alias expanded "
+        "(counted before anything is expanded).",
+    )
+    config_max_aliases: int = Field(
+        default=SettingDefaults.config_max_aliases,
+        ge=0,
+        description="Most YAML aliases (*name) a config may use.",
+    )
+    config_check_timeout: float = Field(
+        default=SettingDefaults.config_check_timeout,
+        gt=0,
+        description="Seconds parsing and checking one config may take (off the event loop).",
+    )
+    config_check_concurrency: int = Field(
+        default=SettingDefaults.config_check_concurrency,
+        ge=1,
+        description="Configs parsed and checked at the same time; more wait their turn.",
+    )
 
     @field_validator("data_dir", "storage_dir")
     @classmethod

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-from factflow_engine import load_definition
 from factflow_execution import ExecutionService, PipelineConfigRepository
 from factflow_foundation import fingerprint
 from pydantic import BaseModel, ConfigDict, Field
@@ -44,7 +43,7 @@ async def validate_config(
 ) -> ConfigValidation:
     """Check ``text`` exactly as ``service.save_config`` would, without writing
     (``ConfigValidationError`` listing every issue when it is invalid)."""
-    definition = load_definition(text, filename=filename, registry=service.registry)
+    definition = await service.config_gate.load(text, filename=filename)
     checksum = fingerprint(definition.to_dict())
     async with service.db.connect() as conn:
         latest = await PipelineConfigRepository(conn).get_latest(

@@ -13,6 +13,7 @@ from factflow_engine.config.checks import (
     check_names_and_params,
     describe_bad_top_level,
 )
+from factflow_engine.config.limits import ConfigLimits
 from factflow_engine.config.model_errors import issues_from_validation_error
 from factflow_engine.config.schema import PipelineDefinition
 from factflow_engine.config.source import parse_source
@@ -27,6 +28,7 @@ def load_definition(
     *,
     filename: str | None = None,
     registry: Registry | None = None,
+    limits: ConfigLimits | None = None,
 ) -> PipelineDefinition:
     """Parse YAML/JSON text (JSON when ``filename`` ends in ``.json``) or take a mapping,
     and check it statically.
@@ -34,9 +36,10 @@ def load_definition(
     Placeholders are left in place (``resolve`` substitutes them).  Raises
     ``ConfigValidationError`` listing every issue found, each with its field
     path and, for text, its line.  ``registry`` defaults to the installed entry
-    points (``Registry.from_entry_points()``).
+    points (``Registry.from_entry_points()``); ``limits`` to ``ConfigLimits()``.
+    A config past a limit is refused before it is expanded or walked.
     """
-    parsed = parse_source(source, filename)
+    parsed = parse_source(source, filename, limits)
     if registry is None:
         registry = Registry.from_entry_points()
     issues = list(parsed.issues)

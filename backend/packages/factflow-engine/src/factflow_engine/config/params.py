@@ -9,6 +9,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from factflow_engine.config.limits import ConfigLimits, nesting_depth
 from factflow_engine.config.schema import ParamSpec
 from factflow_engine.config.wording import did_you_mean, listing, show_value
 from factflow_engine.errors import ValidationIssue, format_path
@@ -72,7 +73,7 @@ def _convert(type_: str, value: Any) -> Any:
         if isinstance(value, str):
             try:
                 value = json.loads(value)
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):  # not JSON, or nested past what parses
                 return _INVALID
         if type_ == "list" and isinstance(value, tuple):
             value = list(value)
@@ -101,10 +102,16 @@ def _number(value: Any) -> Any:
 
 
 def resolve_params(
-    declared: Mapping[str, ParamSpec], supplied: Mapping[str, Any] | None
+    declared: Mapping[str, ParamSpec],
+    supplied: Mapping[str, Any] | None,
+    limits: ConfigLimits | None = None,
 ) -> tuple[dict[str, Any], list[ValidationIssue]]:
-    """Final param values (supplied, else default) and every problem with them."""
+    """Final param values (supplied, else default) and every problem with them.
+
+    A value nested deeper than ``limits.max_depth`` is refused before anything
+    walks it."""
     supplied = supplied or {}
+    limits = limits or ConfigLimits()
     issues: list[ValidationIssue] = []
     values: dict[str, Any] = {}
     for name in supplied:
@@ -128,6 +135,10 @@ def resolve_params(
             issues.append(
                 ValidationIssue(path, f"param {name!r} ({spec.type}) is required: give a value")
             )
+            continue
+        if nesting_depth(raw, limits.max_depth) > limits.max_depth:
+            message = limits.too_deep().replace("the config nests", "the value nests")
+            issues.append(ValidationIssue(path, f"param {name!r}{what}: {message}"))
             continue
         try:
             values[name] = coerce_param(spec.type, raw)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from factflow_engine.config.limits import ConfigLimits
 from factflow_engine.config.loader import validate_data
 from factflow_engine.config.params import resolve_params
 from factflow_engine.config.schema import PipelineDefinition
@@ -61,16 +62,18 @@ def resolve(
     params: Mapping[str, Any] | None = None,
     *,
     registry: Registry,
+    limits: ConfigLimits | None = None,
 ) -> ResolvedPipeline:
     """Check ``params`` against the declared ones (text such as ``"5"`` is coerced to
     the declared type), substitute placeholders, and validate every adapter and
     processor ``with:`` against its ``Options`` model.
 
+    A param value nested past ``limits`` (default ``ConfigLimits()``) is an issue.
     Raises ``ConfigValidationError`` with every problem, pathed like
     ``params.limit`` or ``routes.discover.adapter.with.root``.
     """
     lines = definition.source_lines
-    values, param_issues = resolve_params(definition.params, params)
+    values, param_issues = resolve_params(definition.params, params, limits)
     if param_issues:
         raise ConfigValidationError(
             [_with_line(issue, lines) for issue in param_issues], filename=definition.filename
