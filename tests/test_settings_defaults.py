@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from factflow_engine import PipelineOrchestrator, RouteDirectory
+from factflow_engine import ConfigGate, ConfigLimits, PipelineOrchestrator, RouteDirectory
 from factflow_execution import Retention
 from factflow_foundation import FactFlowSettings, SettingDefaults
 from factflow_infra.db import Database
@@ -23,6 +23,11 @@ MIRRORED: list[tuple[Callable[..., Any], str, str]] = [
     (LineageRecorder, "batch_size", "lineage_batch_size"),
     (LineageRecorder, "flush_interval", "lineage_flush_interval"),
     (Retention, "interval", "retention_interval"),
+    (ConfigGate, "timeout", "config_check_timeout"),
+    (ConfigGate, "concurrency", "config_check_concurrency"),
+    (ConfigLimits, "max_depth", "config_max_depth"),
+    (ConfigLimits, "max_nodes", "config_max_nodes"),
+    (ConfigLimits, "max_aliases", "config_max_aliases"),
 ]
 
 
