@@ -310,3 +310,30 @@ def test_every_per_run_table_goes_with_its_run() -> None:
         assert all(fk.ondelete == "CASCADE" for fk in keys), table.name
     parent = next(iter(pipeline_executions.c.parent_execution_id.foreign_keys))
     assert parent.ondelete == "SET NULL"  # replays and resumes outlive their parent
+
+
+@pytest.mark.dialect("sqlite")  # the broker half is the point; the rows are covered above
+async def test_delete_discards_what_a_durable_broker_kept_for_the_run(
+    service: ExecutionService, db: Database, rabbitmq_url: str
+) -> None:
+    from factflow_infra.broker import RabbitMQQueueBackend
+    from factflow_protocols import Message
+
+    await service.save_config(_stored())
+    run = await service.create_execution("t")
+    queue_names = sorted(set(run.config_snapshot["directory"].values()))
+    broker = RabbitMQQueueBackend(rabbitmq_url)
+    kept = new_id()
+    try:
+        for execution_id in (run.id, kept):  # what a dead process left behind
+            queue = broker.open(execution_id, queue_names[0], maxsize=10)
+            await queue.put(Message("m1", execution_id, "sink", {"n": 1}, "m1", None, 0, {}))
+        assert (await service.cancel(run.id)).status == "cancelled"
+        retention = Retention(service.db, service.storage, service.bus, queues=broker)
+        await retention.delete(run.id)
+        assert await broker.leftovers(run.id, queue_names) == []
+        assert [m.id for m in await broker.leftovers(kept, queue_names)] == ["m1"]
+    finally:
+        await broker.discard_leftovers(kept, queue_names)
+        await broker.discard_leftovers(run.id, queue_names)
+        await broker.close()

@@ -12,8 +12,10 @@ What a delete removes, and in which order:
    the rows of any table that references a run the same way; replays and
    resumes of it keep their rows, their ``parent_execution_id`` set NULL
    (``ON DELETE SET NULL``); a replay's ``replay_source`` still names the id.
-2. **Files, after the commit**: the run's storage directory ``<id>/`` and its
-   spilled lineage payloads ``_lineage/<id>/``.  A crash between the commit and
+2. **Files and queues, after the commit**: the run's storage directory
+   ``<id>/``, its spilled lineage payloads ``_lineage/<id>/``, and, with a
+   durable broker, the run's queues (what an interrupted run left for a
+   resume).  A crash between the commit and
    this step leaves those directories behind with no row: ``sweep_orphans``
    removes directories named like an execution id whose row is gone, once when
    the server starts and after every retention pass.  A directory is only
@@ -33,7 +35,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Any, Final
 
 from factflow_foundation import (
     FactFlowSettings,
@@ -43,7 +45,7 @@ from factflow_foundation import (
     utcnow,
 )
 from factflow_infra.db import Database, pipeline_executions
-from factflow_protocols import EventBus, StorageBackend
+from factflow_protocols import EventBus, QueueBackend, StorageBackend
 from sqlalchemy import delete, exists, func, select
 
 from factflow_execution._changes import EXECUTIONS_TOPIC, ExecutionChange
@@ -93,6 +95,7 @@ class Retention:
         storage: StorageBackend,
         bus: EventBus,
         *,
+        queues: QueueBackend | None = None,
         days: float | None = None,
         interval: float = SettingDefaults.retention_interval,
         batch: int = 100,
@@ -100,6 +103,7 @@ class Retention:
         self.db = db
         self.storage = storage
         self.bus = bus
+        self.queues = queues
         self.days = days
         self.interval = interval
         self.batch = batch
@@ -110,11 +114,21 @@ class Retention:
 
     @classmethod
     def from_settings(
-        cls, settings: FactFlowSettings, db: Database, storage: StorageBackend, bus: EventBus
+        cls,
+        settings: FactFlowSettings,
+        db: Database,
+        storage: StorageBackend,
+        bus: EventBus,
+        queues: QueueBackend | None = None,
     ) -> Retention:
         """Retention as ``retention_days`` and ``retention_interval`` say (no I/O)."""
         return cls(
-            db, storage, bus, days=settings.retention_days, interval=settings.retention_interval
+            db,
+            storage,
+            bus,
+            queues=queues,
+            days=settings.retention_days,
+            interval=settings.retention_interval,
         )
 
     # -- one run -------------------------------------------------------------
@@ -135,14 +149,18 @@ class Retention:
             .limit(1)
         )
         async with self.db.transaction() as conn:
-            result = await conn.execute(
-                delete(t).where(
-                    t.c.id == execution_id,
-                    t.c.status.in_(_TERMINAL),
-                    ~exists(active_child),
+            deleted = (
+                await conn.execute(
+                    delete(t)
+                    .where(
+                        t.c.id == execution_id,
+                        t.c.status.in_(_TERMINAL),
+                        ~exists(active_child),
+                    )
+                    .returning(t.c.config_snapshot)
                 )
-            )
-            if not result.rowcount:
+            ).first()
+            if deleted is None:
                 status = (
                     await conn.execute(select(t.c.status).where(t.c.id == execution_id))
                 ).scalar()
@@ -153,6 +171,7 @@ class Retention:
                 child_id = (await conn.execute(active_child)).scalar()
                 raise ExecutionInUseError(execution_id, str(child_id))
         await self._remove_files(execution_id)
+        await self._discard_queues(execution_id, deleted.config_snapshot)
         self.bus.publish(EXECUTIONS_TOPIC, ExecutionChange(execution_id, kinds=("deleted",)))
 
     async def _remove_files(self, execution_id: str) -> None:
@@ -163,6 +182,20 @@ class Retention:
                 _log.warning(
                     "could not remove the files of %s under %r: %s", execution_id, prefix, exc
                 )
+
+    async def _discard_queues(self, execution_id: str, snapshot: Any) -> None:
+        """Delete what a durable broker still holds for the run (an interrupted run's
+        leftovers, kept for a resume that will not come now)."""
+        if self.queues is None or not self.queues.durable:
+            return
+        directory = snapshot.get("directory") if isinstance(snapshot, dict) else None
+        names = sorted({str(name) for name in (directory or {}).values()})
+        if not names:
+            return
+        try:
+            await self.queues.discard_leftovers(execution_id, names)
+        except Exception as exc:  # the rows are gone; the broker keeps the queues
+            _log.warning("could not delete the broker queues of %s: %s", execution_id, exc)
 
     # -- many runs -------------------------------------------------------------
 

@@ -99,7 +99,7 @@ class ExecutionService(ExecutionReads):
         self.storage_commits = wired.commits
         self.schedules = ScheduleService(self)
         self.scheduler = Scheduler(self.schedules, db)
-        self.retention = Retention.from_settings(settings, db, storage, bus)
+        self.retention = Retention.from_settings(settings, db, storage, bus, queues)
 
     @classmethod
     def from_settings(
