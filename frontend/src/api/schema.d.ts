@@ -388,6 +388,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/executions/{execution_id}/lineage/{message_id}/payload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A message's input payload, also one too large to keep in its record
+         * @description The JSON payload the message entered its route with (its latest record), read back from storage when the record only holds a `payload_ref`. 404 for an unknown execution or a message it never recorded.
+         */
+        get: operations["get_payload"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/executions/{execution_id}/replay": {
         parameters: {
             query?: never;
@@ -3708,6 +3728,67 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["LineageDescendants"];
+                };
+            };
+            /** @description Unknown execution id, config name, schedule or object key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (a bad value, or an unknown query parameter); 'issues' names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or the server still starting; retry shortly. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_payload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The message's id (full, not a prefix). */
+                message_id: string;
+                /** @description An execution id, or a unique prefix of one (at least 4 characters). */
+                execution_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The payload, as JSON. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
                 };
             };
             /** @description Unknown execution id, config name, schedule or object key. */

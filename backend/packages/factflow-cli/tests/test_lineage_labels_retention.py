@@ -3,6 +3,7 @@ delete`` and ``execution prune`` against a real server process (SQLite, PostgreS
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -51,6 +52,11 @@ def test_lineage_of_one_message_and_its_tree(cli: Any, items_file: Path) -> None
     assert [r["route"] for r in data["ancestry"]["items"]] == ["src"]
     assert [n["message_id"] for n in data["descendants"]["items"]] == [message]
     assert data["descendants"]["truncated"] is False
+
+    shown = cli("execution", "lineage", run["id"], "--message", message, "--payload")
+    assert shown.exit_code == 0 and json.loads(shown.stdout) == stored["payload"], shown
+    both = cli("execution", "lineage", run["id"], "--message", message, "--payload", "--tree")
+    assert both.exit_code == 2, both
 
     missing = cli("execution", "lineage", run["id"], "--message", "nope-1", "--tree")
     assert missing.exit_code == 2 and "nope-1" in missing.stderr, missing

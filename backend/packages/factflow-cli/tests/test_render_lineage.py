@@ -60,7 +60,7 @@ def test_a_replayed_message_and_a_cut_subtree_say_so() -> None:
     below["limit"] = 5
     assert _text(lineage_tree(chain, below)) == [
         "… parent p in execution (deleted)",
-        "└── sink processed m (payload in storage: _lineage/e/m.json)",
+        "└── sink processed m (large payload: --payload prints it)",
         "    └── … more descendants not shown (at most 2 levels and 5 records; see --depth)",
     ]
 

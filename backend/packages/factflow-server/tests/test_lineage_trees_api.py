@@ -129,3 +129,28 @@ async def test_a_replays_ancestry_says_where_it_continues(client: httpx.AsyncCli
         "execution_id": execution_id,
         "message_id": sink["parent_message_id"],
     }
+
+
+async def test_payload_of_a_message_inline_or_spilled(client: httpx.AsyncClient) -> None:
+    big = "word " * 20_000  # ~100 KB: over the record's inline limit, kept in storage
+    config = {
+        "name": "big",
+        "routes": {
+            "src": {
+                "adapter": {"type": "inline", "with": {"items": [{"text": big}, {"text": "s"}]}},
+            }
+        },
+    }
+    await client.post(f"{API}/configs", json=config)
+    execution_id = (await run_to_end(client, "big"))["execution_id"]
+    records = (await client.get(f"{API}/executions/{execution_id}/lineage")).json()["items"]
+    spilled = next(r for r in records if r["payload"] is None)
+    inline = next(r for r in records if r["payload"] is not None)
+    assert spilled["payload_ref"] and inline["payload_ref"] is None
+    base = f"{API}/executions/{execution_id}/lineage"
+    response = await client.get(f"{base}/{spilled['message_id']}/payload")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.json() == {"text": big}
+    assert (await client.get(f"{base}/{inline['message_id']}/payload")).json() == {"text": "s"}
+    assert_problem(await client.get(f"{base}/nope-1/payload"), 404, "not-found")

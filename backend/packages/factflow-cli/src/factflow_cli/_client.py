@@ -194,6 +194,11 @@ class ApiClient(HttpTransport):
         path = f"/executions/{segment(execution_id)}/lineage/{segment(message_id)}/ancestry"
         return as_object(self.get_json(path))
 
+    def message_payload(self, execution_id: str, message_id: str) -> Any:
+        """A message's input payload (also one its record keeps in storage)."""
+        path = f"/executions/{segment(execution_id)}/lineage/{segment(message_id)}/payload"
+        return self.get_json(path)
+
     def descendants(self, execution_id: str, message_id: str, params: Params) -> dict[str, Any]:
         """A message's bounded subtree: ``{message, items, truncated, max_depth, limit}``."""
         path = f"/executions/{segment(execution_id)}/lineage/{segment(message_id)}/descendants"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, Any
 
 import typer
@@ -33,6 +34,12 @@ def lineage(
         bool,
         typer.Option("--tree", help="With --message: its ancestry and descendants as a tree."),
     ] = False,
+    payload: Annotated[
+        bool,
+        typer.Option(
+            "--payload", help="With --message: print its input payload (JSON), even a large one."
+        ),
+    ] = False,
     depth: Annotated[
         int,
         typer.Option("--depth", min=1, max=10_000, help="With --tree: levels of descendants."),
@@ -50,6 +57,8 @@ def lineage(
       factflow execution lineage 0199a3f2 --route store --limit 10
 
       factflow execution lineage 0199a3f2 --message 0199a3f3-5c1e-7d2a-9f00-3b6c1d2e4f5a --tree
+
+      factflow execution lineage 0199a3f2 --message 0199a3f3-5c1e-7d2a-9f00-3b6c1d2e4f5a --payload
     """
     from factflow_cli._paging import collect, continuation, int_cursor
 
@@ -58,6 +67,14 @@ def lineage(
         raise InputError(
             f"unknown lineage status {status!r}; choose from {', '.join(LINEAGE_STATUSES)}"
         )
+    if payload:
+        if message is None or tree:
+            raise InputError("--payload prints one message's payload: give --message, not --tree")
+        import json
+
+        value = g.client().message_payload(execution_id, message)
+        sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
+        return
     if tree:
         if message is None:
             raise InputError("--tree shows one message's lineage: add --message MESSAGE_ID")

@@ -19,7 +19,7 @@ _PAYLOAD_CHARS = 80
 
 def _payload(record: Mapping[str, Any]) -> str:
     if record.get("payload") is None and record.get("payload_ref"):
-        return f"(payload in storage: {record['payload_ref']})"
+        return "(large payload: --payload prints it)"
     text = json.dumps(record.get("payload"), ensure_ascii=False, separators=(",", ":"))
     return text if len(text) <= _PAYLOAD_CHARS else text[: _PAYLOAD_CHARS - 1] + "…"
 

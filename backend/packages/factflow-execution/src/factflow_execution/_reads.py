@@ -11,7 +11,16 @@ from typing import Any
 from factflow_foundation import InvalidInputError
 from factflow_infra.db import Database
 from factflow_infra.storage import StorageObjectRecord, list_storage_objects
-from factflow_lineage import LineageRecord, Subtree, ancestry, edge_counts, list_records, subtree
+from factflow_lineage import (
+    LineageRecord,
+    Subtree,
+    ancestry,
+    edge_counts,
+    get_record,
+    list_records,
+    load_payload,
+    subtree,
+)
 from factflow_protocols import EventBus, StorageBackend, StoredObject
 
 from factflow_execution._changes import ExecutionChangeStream
@@ -180,6 +189,14 @@ class ExecutionReads:
         await self.get(execution_id)
         async with self.db.connect() as conn:
             return await ancestry(conn, execution_id, message_id)
+
+    async def message_payload(self, execution_id: str, message_id: str) -> Any:
+        """The message's input payload as recorded (its latest record), read back from
+        storage when it was too large to keep in the row."""
+        await self.get(execution_id)
+        async with self.db.connect() as conn:
+            record = await get_record(conn, execution_id, message_id)
+        return await load_payload(record, storage=self.storage)
 
     async def descendants(
         self, execution_id: str, message_id: str, *, max_depth: int, limit: int

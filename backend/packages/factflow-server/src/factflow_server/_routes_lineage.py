@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated, Final
 
+from factflow_foundation import dumps
 from factflow_lineage import LineageRecord
 from factflow_protocols import LineageStatus
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 
 from factflow_server._deps import ExecutionId, Service
 from factflow_server._openapi import problems
@@ -134,3 +135,27 @@ async def get_descendants(
         max_depth=tree.max_depth,
         limit=tree.limit,
     )
+
+
+@router.get(
+    "/{message_id}/payload",
+    response_class=Response,
+    summary="A message's input payload, also one too large to keep in its record",
+    description=(
+        "The JSON payload the message entered its route with (its latest record), read "
+        "back from storage when the record only holds a `payload_ref`. 404 for an "
+        "unknown execution or a message it never recorded."
+    ),
+    responses={
+        200: {
+            "description": "The payload, as JSON.",
+            "content": {"application/json": {"schema": {}}},
+        },
+        **problems(404),
+    },
+)
+async def get_payload(
+    service: Service, execution_id: ExecutionId, message_id: MessageId
+) -> Response:
+    payload = await service.message_payload(execution_id, message_id)
+    return Response(content=dumps(payload), media_type="application/json")
