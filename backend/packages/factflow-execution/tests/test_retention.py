@@ -241,6 +241,21 @@ async def test_prune_by_age_and_status(service: ExecutionService, db: Database) 
         await service.retention.prune(ended_before=soon, limit=0)
 
 
+async def test_two_servers_pruning_at_once_delete_each_run_once(
+    service: ExecutionService, db: Database
+) -> None:
+    await service.save_config(_stored())
+    runs = [await _finished(service) for _ in range(6)]
+    soon = utcnow() + timedelta(seconds=1)
+    first = Retention(service.db, service.storage, service.bus)
+    second = Retention(service.db, service.storage, service.bus)
+    a, b = await asyncio.gather(first.prune(ended_before=soon), second.prune(ended_before=soon))
+    assert sorted(a.execution_ids + b.execution_ids) == sorted(runs)
+    assert not set(a.execution_ids) & set(b.execution_ids)
+    for execution_id in runs:
+        assert set((await _rows(db, execution_id)).values()) == {0}
+
+
 async def test_orphaned_files_of_a_crashed_delete_are_swept(
     service: ExecutionService, db: Database
 ) -> None:
