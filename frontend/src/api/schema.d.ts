@@ -445,6 +445,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/executions/{execution_id}/storage/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download every stored object of an execution as one tar archive
+         * @description A POSIX (pax) tar archive streamed as it is read: one member per object, named by its key, in write order, with the object's write time. Memory stays bounded whatever the run stored. Unpack with `tar -xf`; or use `factflow storage export`.
+         */
+        get: operations["download_storage_archive"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/executions/{execution_id}/storage/events": {
         parameters: {
             query?: never;
@@ -491,7 +511,7 @@ export interface paths {
         };
         /**
          * Download one stored object
-         * @description The bytes with their stored content type; 422 for a malformed key. With `If-None-Match` naming the object's `ETag` (its SHA-256), 304 and no body.
+         * @description The bytes with their stored content type; 422 for a malformed key. With `If-None-Match` naming the object's `ETag` (its SHA-256), 304 and no body. With `Range: bytes=FIRST-LAST` (or `FIRST-`, or `-SUFFIX`), 206 and that part (`Content-Range` says which); 416 when it starts past the end. Several ranges in one header get the whole object (200).
          */
         get: operations["download_storage_object"];
         put?: never;
@@ -3982,6 +4002,76 @@ export interface operations {
             };
         };
     };
+    download_storage_archive: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An execution id, or a unique prefix of one (at least 4 characters). */
+                execution_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The archive. */
+            200: {
+                headers: {
+                    /** @description attachment; filename=<execution id>.tar */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-tar": string;
+                };
+            };
+            /** @description Unknown execution id, config name, schedule or object key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (a bad value, or an unknown query parameter); 'issues' names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Implemented */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or the server still starting; retry shortly. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     stream_storage_events: {
         parameters: {
             query?: {
@@ -4122,6 +4212,10 @@ export interface operations {
             header?: {
                 /** @description ETags the client has (or *): 304 when one is this object's. */
                 "If-None-Match"?: string | null;
+                /** @description One byte range, e.g. `bytes=0-1023`, `bytes=1024-`, `bytes=-500`. */
+                Range?: string | null;
+                /** @description Honour Range only while the object's ETag is still this one. */
+                "If-Range"?: string | null;
             };
             path: {
                 /** @description The object's key (may contain '/'). */
@@ -4146,6 +4240,19 @@ export interface operations {
                     "*/*": string;
                 };
             };
+            /** @description The part of the object the Range header asked for. */
+            206: {
+                headers: {
+                    /** @description bytes FIRST-LAST/SIZE */
+                    "Content-Range"?: string;
+                    /** @description The object's SHA-256 in quotes; send it back as If-None-Match. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": string;
+                };
+            };
             /** @description Not modified: If-None-Match names this ETag. */
             304: {
                 headers: {
@@ -4157,6 +4264,15 @@ export interface operations {
             };
             /** @description Unknown execution id, config name, schedule or object key. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Requested Range Not Satisfiable */
+            416: {
                 headers: {
                     [name: string]: unknown;
                 };

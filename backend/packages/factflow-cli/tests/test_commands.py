@@ -400,6 +400,26 @@ def test_storage_ls_and_get(cli: Any, done: dict[str, Any], tmp_path: Path) -> N
     assert missing.exit_code == 2
 
 
+def test_storage_export(cli: Any, done: dict[str, Any], tmp_path: Path) -> None:
+    import hashlib
+
+    objects = cli.json("storage", "ls", done["id"])["items"]
+    target = tmp_path / "export"
+    (target / "items").mkdir(parents=True)
+    run = cli("storage", "export", done["id"], str(target))
+    assert run.exit_code == 0, run.stderr
+    assert f"exported 2 objects, {sum(o['size'] for o in objects)} bytes" in run.stderr
+    exported = sorted(p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file())
+    assert exported == sorted(o["key"] for o in objects)
+    for obj in objects:
+        data = (target / obj["key"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == obj["checksum"]
+    summary = cli.json("storage", "export", done["id"], str(target))  # again: replaced
+    assert summary["files"] == 2 and summary["directory"] == str(target.resolve())
+    unknown = cli("storage", "export", "0199a3f2-0000-7000-8000-000000000000", str(target))
+    assert unknown.exit_code == 2
+
+
 def test_storage_watch(cli: Any, done: dict[str, Any]) -> None:
     run = cli("storage", "watch", done["id"], "--allow-failures")
     assert run.exit_code == 0

@@ -8,7 +8,7 @@
     ├── config      apply | validate | list | show | versions | archive | run
     ├── execution   list | show | cancel | replay | wait | dag | events | lineage | stats
     ├── schedule    create | list | show | pause | resume | delete | next | fires
-    ├── storage     watch | ls | get
+    ├── storage     watch | ls | get | export
     └── components  list | show
 
 The root options may also be written after the subcommand

@@ -221,6 +221,10 @@ class ApiClient(HttpTransport):
         etag = response.headers.get("etag")
         return StoredBytes(None if response.status_code == 304 else response.content, etag)
 
+    def storage_archive(self, execution_id: str) -> Iterator[bytes]:
+        """Every stored object of the execution as one tar archive, in chunks."""
+        return self.download(f"/executions/{segment(execution_id)}/storage/archive")
+
     # -- streams -------------------------------------------------------------
 
     def events(

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from factflow_cli._cmd_storage_export import export
 from factflow_cli._context import Globals
 from factflow_cli._errors import ExitCode, InputError, ProblemError
 from factflow_cli._ids import IdArg
@@ -173,6 +174,9 @@ def _write_whole(path: Path, data: bytes) -> None:
             raise
     except OSError as exc:
         raise InputError(f"cannot write {path}: {exc}") from None
+
+
+app.command("export")(export)
 
 
 @app.command("watch")

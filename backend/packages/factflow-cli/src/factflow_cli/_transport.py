@@ -189,6 +189,22 @@ class HttpTransport:
     def post_json(self, path: str, body: Any = None, **kwargs: Any) -> Any:
         return decode(self.request("POST", path, json_body=body, **kwargs))
 
+    def download(self, path: str, chunk_size: int = 1 << 16) -> Iterator[bytes]:
+        """The body of ``GET path`` in chunks as it arrives (a problem raises before
+        the first chunk; a connection lost midway raises ``ServerUnreachableError``)."""
+        try:
+            with self._http.stream(
+                "GET", path, timeout=httpx.Timeout(self._timeout, read=300.0)
+            ) as response:
+                if not response.is_success:
+                    response.read()
+                    raise self._problem(response)
+                yield from response.iter_bytes(chunk_size)
+        except (httpx.TransportError, httpx.StreamError) as exc:
+            raise ServerUnreachableError(
+                self.server_url, f"download lost: {_reason(exc)}"
+            ) from None
+
     def stream(
         self,
         path: str,

@@ -83,6 +83,7 @@ _HTTP_CODES: Final[Mapping[int, str]] = {
     406: "not-acceptable",
     413: "payload-too-large",
     415: "unsupported-media-type",
+    416: "range-not-satisfiable",
     422: "invalid-input",
     503: "unavailable",
 }

@@ -20,6 +20,7 @@ from factflow_lineage import LineageRecord
 from fastapi import Request, Response
 from starlette.exceptions import HTTPException
 
+from factflow_server._downloads import byte_range, range_response
 from factflow_server._schemas import (
     LineagePage,
     LineageRecordOut,
@@ -154,15 +155,24 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
 
 
 async def object_response(
-    service: ExecutionService, execution_id: str, key: str, if_none_match: str | None = None
+    service: ExecutionService,
+    execution_id: str,
+    key: str,
+    if_none_match: str | None = None,
+    range_header: str | None = None,
+    if_range: str | None = None,
 ) -> Response:
     """The bytes of one stored object, with its content type, a download name and its
-    SHA-256 as ``ETag``; 304 without a body when ``If-None-Match`` names that tag."""
+    SHA-256 as ``ETag``; 304 without a body when ``If-None-Match`` names that tag;
+    206 with one byte range for ``Range`` (unless ``If-Range`` names another tag),
+    416 when that range is outside the object."""
     validate_key(key)
     meta, data = await service.read_object(execution_id, key)
     etag = f'"{meta.checksum}"'
     if _matches(if_none_match, etag):
-        return Response(status_code=304, headers={"ETag": etag})
+        return Response(status_code=304, headers={"ETag": etag, "Accept-Ranges": "bytes"})
+    if if_range is not None and if_range.strip() != etag:
+        range_header = None  # the client's copy changed: send it all
     name = key.rsplit("/", 1)[-1]
     quoted = quote(name)
     disposition = (
@@ -170,10 +180,11 @@ async def object_response(
         if quoted == name
         else f"attachment; filename*=utf-8''{quoted}"
     )
-    return Response(
-        content=data,
-        media_type=meta.content_type,
-        headers={"Content-Disposition": disposition, "ETag": etag},
+    return range_response(
+        data,
+        meta.content_type,
+        {"Content-Disposition": disposition, "ETag": etag},
+        byte_range(range_header, len(data)),
     )
 
 

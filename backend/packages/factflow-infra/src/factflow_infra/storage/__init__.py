@@ -7,10 +7,12 @@
 * ``StorageCommitter`` - group commit: files made durable and rows (with the
   observer's events) written in batches; ``remove_unrecorded_files`` cleans
   what a crash left between the two.
+* ``tar_stream`` - a run's objects as one tar archive, streamed in chunks.
 * ``get_storage_object`` / ``list_storage_objects`` / ``storage_totals`` -
   repository-style queries.
 """
 
+from factflow_infra.storage.archive import TAR_MEDIA_TYPE, tar_stream
 from factflow_infra.storage.batch import (
     CommitSink,
     StorageCommitter,
@@ -40,6 +42,7 @@ from factflow_infra.storage.service import ExecutionStorageService
 __all__ = [
     "MAX_KEY_LENGTH",
     "MAX_SEGMENT_BYTES",
+    "TAR_MEDIA_TYPE",
     "CommitSink",
     "ExecutionStorageService",
     "InvalidStorageKeyError",
@@ -54,6 +57,7 @@ __all__ = [
     "list_storage_objects",
     "remove_unrecorded_files",
     "storage_totals",
+    "tar_stream",
     "upsert_storage_object",
     "upsert_storage_objects",
     "validate_key",
