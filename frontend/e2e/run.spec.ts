@@ -75,6 +75,13 @@ test("the list tells runs apart by their shortest unique id prefix and copies th
   await context.grantPermissions(["clipboard-read", "clipboard-write"]);
   await page.goto(`${server.url}/executions`);
   for (const run of started) await expect(page.locator(`[data-execution-id="${run.id}"]`)).toBeVisible();
+  // The first page came from index.html's prefetch (started before the app's JavaScript ran), taken once.
+  expect(
+    await page.evaluate(() => {
+      const holder = window as { __factflowPrefetch?: unknown };
+      return "__factflowPrefetch" in holder && holder.__factflowPrefetch === undefined;
+    }),
+  ).toBe(true);
 
   const rows = page.locator("tr[data-execution-id]");
   const shown = new Map<string, string>();

@@ -3,6 +3,7 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { RouterProvider } from "react-router";
 import { ApiError } from "./api/client";
+import { dropPrefetched } from "./api/prefetch";
 import { router } from "./app/routes";
 import "./styles.css";
 
@@ -14,6 +15,12 @@ const client = new QueryClient({
       retry: (failures, error) => !(error instanceof ApiError && error.status >= 400 && error.status < 500) && failures < 2,
     },
   },
+});
+
+// A prefetched first page (index.html) serves the first visit only.
+const unsubscribe = router.subscribe(() => {
+  dropPrefetched();
+  unsubscribe();
 });
 
 const root = document.getElementById("root");

@@ -1,10 +1,16 @@
 // The one typed API client: openapi-fetch over the generated paths, same
 // origin (the server serves the UI), credentials from the session cookie.
 import createClient from "openapi-fetch";
+import { takePrefetched } from "./prefetch";
 import type { paths } from "./schema";
 import type { Problem } from "./types";
 
-export const api = createClient<paths>({ baseUrl: "", credentials: "same-origin" });
+export const api = createClient<paths>({
+  baseUrl: "",
+  credentials: "same-origin",
+  // The landing page's first request may already be under way (index.html).
+  fetch: (request) => takePrefetched(request) ?? fetch(request),
+});
 
 /** An RFC 9457 problem answered by the server (or a network failure). */
 export class ApiError extends Error {

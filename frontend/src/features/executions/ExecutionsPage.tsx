@@ -11,14 +11,13 @@ import { ago, count, dateTime, duration, elapsed } from "../../lib/format";
 import {
   activeFilterCount,
   filtersToSearch,
-  localToIso,
+  listQuery,
   NO_FILTERS,
   parseFilters,
   type ExecutionFilters,
 } from "./filters";
 import { useLiveExecutions } from "./live";
 
-const PAGE_SIZE = 50;
 
 interface PagingState {
   /** Cursors of the pages before this one (for "Previous"). */
@@ -38,21 +37,7 @@ export function ExecutionsPage() {
     queryKey: ["executions", filtersToSearch(filters).toString(), cursor ?? ""],
     queryFn: ({ signal }) =>
       unwrap(
-        api.GET("/api/v1/executions", {
-          params: {
-            query: {
-              status: filters.status.length ? filters.status : undefined,
-              config: filters.config || undefined,
-              source: filters.source || undefined,
-              since: localToIso(filters.since),
-              until: localToIso(filters.until),
-              schedule: filters.schedule || undefined,
-              limit: PAGE_SIZE,
-              cursor,
-            },
-          },
-          signal,
-        }),
+        api.GET("/api/v1/executions", { params: { query: listQuery(filters, cursor) }, signal }),
       ),
     placeholderData: keepPreviousData,
   });

@@ -57,6 +57,27 @@ export function filtersToSearch(filters: ExecutionFilters): URLSearchParams {
   return search;
 }
 
+/** Rows per page (index.html's prefetch asks for the same). */
+export const PAGE_SIZE = 50;
+
+/**
+ * The query of `GET /api/v1/executions` for these filters and cursor.
+ * index.html's inline script builds the same URL for the first visit (a test
+ * keeps the two equal); if they ever differ, the page just fetches itself.
+ */
+export function listQuery(filters: ExecutionFilters, cursor: string | undefined) {
+  return {
+    status: filters.status.length ? filters.status : undefined,
+    config: filters.config || undefined,
+    source: filters.source || undefined,
+    since: localToIso(filters.since),
+    until: localToIso(filters.until),
+    schedule: filters.schedule || undefined,
+    limit: PAGE_SIZE,
+    cursor,
+  };
+}
+
 /** A `datetime-local` value as an ISO 8601 instant (local time → UTC). */
 export function localToIso(value: string): string | undefined {
   if (!value) return undefined;
