@@ -22,6 +22,7 @@ from factflow_lineage import LineageRecorder
 from factflow_protocols import EventBus, QueueBackend, StorageBackend
 
 from factflow_execution._bootstrap import default_parts, run_control
+from factflow_execution._configs import ConfigCatalogue
 from factflow_execution._errors import IllegalTransitionError
 from factflow_execution._events import EventKind
 from factflow_execution._manager import Admission
@@ -56,7 +57,7 @@ _log = get_logger("factflow.execution.service")
 _CANCEL_LOOKS = 3
 
 
-class ExecutionService(ExecutionReads):
+class ExecutionService(ConfigCatalogue, ExecutionReads):
     """Create, start, cancel, list, wait on, stream, replay and resume executions."""
 
     def __init__(
@@ -78,7 +79,6 @@ class ExecutionService(ExecutionReads):
         self.queues = queues
         self.lineage = lineage
         self.directory = directory
-        #: parses and checks configs off the event loop, within the limits and budget
         self.config_gate = ConfigGate.from_settings(registry, settings)
         wired = run_control(
             settings,
@@ -172,47 +172,6 @@ class ExecutionService(ExecutionReads):
         interrupted = await self.recovery.recover()
         await remove_unrecorded(self.db, self.storage, interrupted)
         return interrupted
-
-    # -- configs -----------------------------------------------------------
-
-    async def save_config(
-        self,
-        source: str | bytes | Mapping[str, Any],
-        *,
-        filename: str | None = None,
-        description: str | None = None,
-    ) -> tuple[PipelineConfig, bool]:
-        """Validate and store a config; ``(config, created)``.
-
-        An unchanged definition returns the existing latest version with
-        ``created=False``; a changed one becomes version N+1.  Invalid configs
-        raise ``ConfigValidationError`` naming every offending field.
-        """
-        definition = await self.config_gate.load(source, filename=filename)
-        data = definition.to_dict()
-        async with self.db.transaction() as conn:
-            return await PipelineConfigRepository(conn).save(
-                definition.name, data, description or definition.description
-            )
-
-    async def get_config(self, name: str, version: int | None = None) -> PipelineConfig:
-        async with self.db.connect() as conn:
-            return await PipelineConfigRepository(conn).get(name, version)
-
-    async def list_configs(self, *, include_archived: bool = False) -> list[PipelineConfig]:
-        async with self.db.connect() as conn:
-            return await PipelineConfigRepository(conn).list_latest(
-                include_archived=include_archived
-            )
-
-    async def config_versions(self, name: str) -> list[PipelineConfig]:
-        async with self.db.connect() as conn:
-            return await PipelineConfigRepository(conn).versions(name)
-
-    async def archive_config(self, name: str) -> list[PipelineConfig]:
-        """Archive every version of ``name``; existing executions keep their snapshots."""
-        async with self.db.transaction() as conn:
-            return await PipelineConfigRepository(conn).archive(name)
 
     # -- creating and starting ----------------------------------------------
 
