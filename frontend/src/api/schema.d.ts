@@ -419,9 +419,29 @@ export interface paths {
         put?: never;
         /**
          * Replay messages of a finished execution as a new execution
-         * @description `mode`: `failed` (default) re-injects the failed messages, `all` the root messages, `ids` exactly `message_ids`; `route` narrows any mode. 409 when the parent still runs or nothing matches.
+         * @description `mode`: `failed` (default) re-injects the failed messages, `cancelled` those a stop left unfinished, `unfinished` both, `all` the root messages, `ids` exactly `message_ids`; `route` narrows any mode. 409 when the parent still runs or nothing matches. What a crash lost was never recorded: resume the run to finish it.
          */
         post: operations["replay_execution"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/executions/{execution_id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Finish an interrupted or cancelled execution as a new execution
+         * @description Creates and starts a new execution (`source: resume`, `parent_execution_id` = this one) from the parent's config snapshot that does exactly the parent's unfinished work: every input the source would have produced and every message that had not settled is processed; a message that settled at a route in the parent (or in the runs it resumed) is not recorded there again. With a RabbitMQ queue backend it also takes the messages still in the parent's queues. 409 `illegal-transition` unless the parent is `interrupted` or `cancelled`; 409 `conflict` when it was resumed already (resume that resume instead) or finishes a replay.
+         */
+        post: operations["resume_execution"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1786,11 +1806,11 @@ export interface components {
             message_ids?: string[];
             /**
              * Mode
-             * @description 'failed': the failed messages; 'all': the root messages; 'ids': message_ids.
+             * @description 'failed': the failed messages; 'cancelled': those a stop left unfinished (recorded cancelled); 'unfinished': failed and cancelled; 'all': the root messages; 'ids': message_ids.
              * @default failed
              * @enum {string}
              */
-            mode: "failed" | "all" | "ids";
+            mode: "failed" | "cancelled" | "unfinished" | "all" | "ids";
             /**
              * Route
              * @description Only messages at this route.
@@ -1831,6 +1851,19 @@ export interface components {
              * @description Only messages at this route; or null.
              */
             route?: string | null;
+        };
+        /**
+         * ResumeRequest
+         * @description ``POST /executions/{id}/resume``: optional labels of the new execution.
+         */
+        ResumeRequest: {
+            /**
+             * Labels
+             * @description Labels of the new execution.
+             */
+            labels?: {
+                [key: string]: string;
+            };
         };
         /**
          * RouteStats
@@ -3867,6 +3900,100 @@ export interface operations {
         responses: {
             /** @description Created and started. */
             202: {
+                headers: {
+                    /** @description The new execution: /api/v1/executions/{id}. */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PipelineExecution"];
+                };
+            };
+            /** @description The request body could not be decoded (e.g. JSON that is not UTF-8). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown execution id, config name, schedule or object key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state (e.g. an illegal transition). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than FACTFLOW_MAX_BODY_BYTES. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (a bad value, or an unknown query parameter); 'issues' names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Capacity full (type capacity-exceeded, with Retry-After), the database unreachable, or the server still starting. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (capacity-exceeded only). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resume_execution: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An execution id, or a unique prefix of one (at least 4 characters). */
+                execution_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ResumeRequest"] | null;
+            };
+        };
+        responses: {
+            /** @description Created and started. */
+            201: {
                 headers: {
                     /** @description The new execution: /api/v1/executions/{id}. */
                     Location?: string;

@@ -369,6 +369,36 @@ def test_replay_follow(cli: Any, done: dict[str, Any]) -> None:
     assert "✓ completed" in run.stdout and "started (replay)" in run.stderr
 
 
+def test_replay_cancelled_and_unfinished_then_resume_a_resume(
+    cli: Any, files: dict[str, Path], done: dict[str, Any]
+) -> None:
+    parent = cli.json("config", "run", str(files["slow"]))["id"]
+    assert cli("execution", "cancel", parent).exit_code == 0
+    for flag, mode in (("--cancelled", "cancelled"), ("--unfinished", "unfinished")):
+        replay = cli.json("execution", "replay", parent, flag)
+        assert replay["replay_source"]["mode"] == mode, flag
+        assert replay["parent_execution_id"] == parent
+        assert cli("execution", "cancel", replay["id"]).exit_code == 0
+    both = cli("execution", "replay", parent, "--cancelled", "--unfinished")
+    assert both.exit_code == 2 and "--cancelled and --unfinished" in both.stderr
+
+    followed = cli("execution", "resume", parent[:13], "--follow", "--timeout", "1s")
+    assert followed.exit_code == 4, followed  # its one message sleeps for an hour again
+    assert "started (resume)" in followed.stderr
+    resume_id = followed.stderr.split("execution ", 1)[1].split()[0]
+    shown = cli.json("execution", "show", resume_id)
+    assert shown["source"] == "resume" and shown["parent_execution_id"] == parent
+    twice = cli("execution", "resume", parent)
+    assert twice.exit_code == 1 and f"already resumed by {resume_id}" in twice.stderr
+    assert cli("execution", "cancel", resume_id).exit_code == 0
+    again = cli.json("execution", "resume", resume_id, "--label", "try=2")
+    assert again["parent_execution_id"] == resume_id and again["labels"] == {"try": "2"}
+    assert cli("execution", "cancel", again["id"]).exit_code == 0
+    completed = cli("execution", "resume", done["id"])
+    assert completed.exit_code == 1
+    assert "only cancelled or interrupted executions can be resumed" in completed.stderr
+
+
 def test_nothing_to_replay_is_a_conflict(cli: Any, files: dict[str, Path]) -> None:
     clean = cli.json("config", "run", str(files["other"]), "--wait")
     run = cli("execution", "replay", clean["id"], "--failed")

@@ -255,3 +255,52 @@ async def test_stats_and_dag(client: httpx.AsyncClient) -> None:
     assert [(e["source"], e["target"], e["messages"]) for e in body["edges"]] == [
         ("src", "sink", 2)
     ]
+
+
+async def test_resume_a_cancelled_execution_and_the_404_and_409_cases(
+    client: httpx.AsyncClient, gates: Gates
+) -> None:
+    await _store(client, gated_config(items=4))
+    parent = await _run(client, "t")
+    await gates.wait_entered("default", 1)
+    cancel = await client.post(f"{API}/executions/{parent['id']}/cancel")
+    assert cancel.json()["status"] == "cancelled"
+    cancelled = await client.post(
+        f"{API}/executions/{parent['id']}/replay", json={"mode": "cancelled"}
+    )
+    assert cancelled.status_code == 202, cancelled.text
+    assert cancelled.json()["replay_source"]["mode"] == "cancelled"
+    replayed = await client.post(
+        f"{API}/executions/{cancelled.json()['id']}/cancel", json={"reason": "not this way"}
+    )
+    assert replayed.json()["status"] in ("cancelled", "completed")
+    gates.open()
+
+    resumed = await client.post(
+        f"{API}/executions/{parent['id'][:13]}/resume", json={"labels": {"why": "finish"}}
+    )
+    assert resumed.status_code == 201, resumed.text
+    child = resumed.json()
+    assert resumed.headers["location"] == f"/api/v1/executions/{child['id']}"
+    assert child["source"] == "resume" and child["parent_execution_id"] == parent["id"]
+    assert child["labels"] == {"why": "finish"} and child["replay_source"] is None
+    done = await _wait(client, child["id"])
+    assert done["status"] == "completed"
+    stats = (await client.get(f"{API}/executions/{parent['id']}/stats")).json()
+    # Parent and resume together processed every message once at each route.
+    for route in ("src", "hold", "sink"):
+        assert (
+            stats["routes"][route]["processed"] + done["stats"]["routes"][route]["processed"] == 4
+        ), route
+
+    again = await client.post(f"{API}/executions/{parent['id']}/resume")
+    body = assert_problem(again, 409, "conflict")
+    assert child["id"] in body["detail"] and body["resumed_by"] == child["id"]
+    finished = await client.post(f"{API}/executions/{child['id']}/resume")
+    body = assert_problem(finished, 409, "illegal-transition")
+    assert "only cancelled or interrupted executions can be resumed" in body["detail"]
+    assert_problem(
+        await client.post(f"{API}/executions/ffffffff-0000/resume"), 404, "execution-not-found"
+    )
+    bad_body = await client.post(f"{API}/executions/{parent['id']}/resume", json={"x": 1})
+    assert_problem(bad_body, 422, "invalid-request")

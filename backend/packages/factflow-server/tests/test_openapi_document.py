@@ -84,6 +84,9 @@ async def test_responses_declare_what_can_happen_and_nothing_else(
         assert "Location" in responses["202"]["headers"], key
         assert "Retry-After" in responses["503"]["headers"], key
         assert "capacity-exceeded" in responses["503"]["description"]
+    resume = operations[("POST", "/api/v1/executions/{execution_id}/resume")]["responses"]
+    assert "Location" in resume["201"]["headers"]
+    assert {"404", "409", "503"} <= set(resume)
 
 
 async def test_with_a_token_every_guarded_operation_declares_401_and_its_challenge(

@@ -6,7 +6,7 @@
     ├── server                       run the API (same options as factflow-server)
     ├── demo                         the example pipeline end to end, embedded server
     ├── config      apply | validate | list | show | versions | archive | run
-    ├── execution   list | show | cancel | replay | wait | dag | events | lineage | stats
+    ├── execution   list | show | cancel | replay | resume | wait | dag | events | lineage | stats
     ├── schedule    create | list | show | pause | resume | delete | next | fires
     ├── storage     watch | ls | get | export
     └── components  list | show

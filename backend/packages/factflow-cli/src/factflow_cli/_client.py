@@ -151,6 +151,12 @@ class ApiClient(HttpTransport):
         """One prune call: ``{execution_ids, deleted, dry_run, more, ended_before}``."""
         return as_object(self.post_json("/executions/prune", dict(body)))
 
+    def resume(
+        self, execution_id: str, *, labels: Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
+        body = {"labels": dict(labels or {})}
+        return as_object(self.post_json(f"/executions/{segment(execution_id)}/resume", body))
+
     def wait(self, execution_id: str, timeout: float) -> dict[str, Any]:
         """One long poll of at most ``MAX_WAIT_SECONDS``: ``{status, timed_out, stats, …}``."""
         seconds = max(0.0, min(float(timeout), MAX_WAIT_SECONDS))

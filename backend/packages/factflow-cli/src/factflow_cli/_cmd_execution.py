@@ -28,7 +28,7 @@ from factflow_cli._paging import DEFAULT_LIMIT, AllOpt, LimitOpt
 __all__ = ["app"]
 
 app = typer.Typer(
-    help="List, inspect, cancel, replay, wait for and follow executions.",
+    help="List, inspect, cancel, replay, resume, wait for and follow executions.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -60,7 +60,9 @@ def list_(
     ] = None,
     source: Annotated[
         str | None,
-        typer.Option("--source", help="Only runs started by: cli, api, replay, demo, schedule."),
+        typer.Option(
+            "--source", help="Only runs started by: cli, api, replay, resume, demo, schedule."
+        ),
     ] = None,
     since: Annotated[
         str | None,
@@ -208,6 +210,13 @@ def replay(
     failed: Annotated[
         bool, typer.Option("--failed", help="Re-inject the failed messages (default).")
     ] = False,
+    cancelled: Annotated[
+        bool,
+        typer.Option("--cancelled", help="Re-inject the messages a stop left unfinished."),
+    ] = False,
+    unfinished: Annotated[
+        bool, typer.Option("--unfinished", help="Re-inject the failed and the cancelled messages.")
+    ] = False,
     all_: Annotated[
         bool, typer.Option("--all", help="Re-inject every root message at its source routes.")
     ] = False,
@@ -234,6 +243,8 @@ def replay(
 
       factflow execution replay 0199a3f2 --failed --follow
 
+      factflow execution replay 0199a3f2 --cancelled --wait
+
       factflow execution replay 0199a3f2 --all --route store
 
       factflow execution replay 0199a3f2 --message 0199a3f2-77c1-… --wait
@@ -242,18 +253,22 @@ def replay(
     from factflow_cli._params import parse_labels
 
     g = globals_of(ctx)
-    chosen = [
-        name
-        for name, on in (("--failed", failed), ("--all", all_), ("--message", bool(message)))
-        if on
-    ]
+    modes = (
+        ("--failed", "failed", failed),
+        ("--cancelled", "cancelled", cancelled),
+        ("--unfinished", "unfinished", unfinished),
+        ("--all", "all", all_),
+        ("--message", "ids", bool(message)),
+    )
+    chosen = [(flag, mode) for flag, mode, on in modes if on]
     if len(chosen) > 1:
         raise InputError(
-            f"choose one of --failed, --all and --message (got {' and '.join(chosen)})"
+            "choose one of --failed, --cancelled, --unfinished, --all and --message"
+            f" (got {' and '.join(flag for flag, _ in chosen)})"
         )
     if wait and follow:
         raise InputError("choose one of --wait and --follow")
-    mode = "ids" if message else ("all" if all_ else "failed")
+    mode = chosen[0][1] if chosen else "failed"
     timeout_s = seconds(timeout)
     execution = g.client().replay(
         execution_id,
@@ -269,6 +284,50 @@ def replay(
         follow_it=follow,
         timeout=timeout_s,
         verb="started (replay)",
+        allow_failures=allow_failures,
+    )
+    raise typer.Exit(int(code))
+
+
+@app.command("resume")
+def resume(
+    ctx: typer.Context,
+    execution_id: IdArg,
+    label: LabelOpt = None,
+    wait: WaitOpt = False,
+    follow: FollowOpt = False,
+    timeout: TimeoutOpt = None,
+    allow_failures: AllowFailuresOpt = False,
+) -> None:
+    """Finish an interrupted or cancelled execution as a new execution.
+
+    The resume runs the parent's snapshot and does exactly what the parent
+    left unfinished (inputs never produced, messages that never settled); what
+    settled in the parent is not done again.  A resume that is interrupted or
+    cancelled in turn can be resumed.  With --wait or --follow the exit code
+    is the resume's, as for `config run`.
+
+    Examples:
+
+      factflow execution resume 0199a3f2 --follow
+
+      factflow execution resume 0199a3f2 --label reason=after-crash --wait
+    """
+    from factflow_cli._outcome import after_start
+    from factflow_cli._params import parse_labels
+
+    g = globals_of(ctx)
+    if wait and follow:
+        raise InputError("choose one of --wait and --follow")
+    timeout_s = seconds(timeout)
+    execution = g.client().resume(execution_id, labels=parse_labels(label))
+    code = after_start(
+        g,
+        execution,
+        wait=wait,
+        follow_it=follow,
+        timeout=timeout_s,
+        verb="started (resume)",
         allow_failures=allow_failures,
     )
     raise typer.Exit(int(code))

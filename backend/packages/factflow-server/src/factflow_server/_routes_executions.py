@@ -1,4 +1,4 @@
-"""``/api/v1/executions``: list, show, cancel, replay, wait, stats and DAG."""
+"""``/api/v1/executions``: list, show, cancel, replay, resume, wait, stats and DAG."""
 
 from __future__ import annotations
 
@@ -18,7 +18,13 @@ from pydantic import AfterValidator, BeforeValidator
 
 from factflow_server._deps import CONFIG_NAME_PATTERN, ExecutionId, Service
 from factflow_server._openapi import LOCATION_HEADER, problems
-from factflow_server._schemas import CancelRequest, ExecutionList, ReplayRequest, WaitResult
+from factflow_server._schemas import (
+    CancelRequest,
+    ExecutionList,
+    ReplayRequest,
+    ResumeRequest,
+    WaitResult,
+)
 from factflow_server._views import execution_with_stats, wait_unless_disconnected
 
 __all__ = ["router"]
@@ -168,9 +174,10 @@ async def cancel_execution(
     response_model=PipelineExecution,
     summary="Replay messages of a finished execution as a new execution",
     description=(
-        "`mode`: `failed` (default) re-injects the failed messages, `all` the root "
-        "messages, `ids` exactly `message_ids`; `route` narrows any mode. 409 when the "
-        "parent still runs or nothing matches."
+        "`mode`: `failed` (default) re-injects the failed messages, `cancelled` those a "
+        "stop left unfinished, `unfinished` both, `all` the root messages, `ids` exactly "
+        "`message_ids`; `route` narrows any mode. 409 when the parent still runs or nothing "
+        "matches. What a crash lost was never recorded: resume the run to finish it."
     ),
     responses={
         202: {"description": "Created and started.", "headers": LOCATION_HEADER},
@@ -185,6 +192,37 @@ async def replay_execution(
 ) -> PipelineExecution:
     replay = request or ReplayRequest()
     execution = await service.replay(replay.selection(execution_id), labels=replay.labels)
+    response.headers["Location"] = f"/api/v1/executions/{execution.id}"
+    return execution
+
+
+@router.post(
+    "/{execution_id}/resume",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PipelineExecution,
+    summary="Finish an interrupted or cancelled execution as a new execution",
+    description=(
+        "Creates and starts a new execution (`source: resume`, `parent_execution_id` = this "
+        "one) from the parent's config snapshot that does exactly the parent's unfinished "
+        "work: every input the source would have produced and every message that had not "
+        "settled is processed; a message that settled at a route in the parent (or in the "
+        "runs it resumed) is not recorded there again. With a RabbitMQ queue backend it also "
+        "takes the messages still in the parent's queues. 409 `illegal-transition` unless the "
+        "parent is `interrupted` or `cancelled`; 409 `conflict` when it was resumed already "
+        "(resume that resume instead) or finishes a replay."
+    ),
+    responses={
+        201: {"description": "Created and started.", "headers": LOCATION_HEADER},
+        **problems(400, 404, 409, 413, capacity=True),
+    },
+)
+async def resume_execution(
+    service: Service,
+    execution_id: ExecutionId,
+    response: Response,
+    request: Annotated[ResumeRequest | None, Body()] = None,
+) -> PipelineExecution:
+    execution = await service.resume(execution_id, labels=request.labels if request else None)
     response.headers["Location"] = f"/api/v1/executions/{execution.id}"
     return execution
 

@@ -33,6 +33,7 @@ __all__ = [
     "LineageRecordOut",
     "ReadyStatus",
     "ReplayRequest",
+    "ResumeRequest",
     "RunRequest",
     "StorageObjectOut",
     "StoragePage",
@@ -146,9 +147,11 @@ class CancelRequest(_Request):
 class ReplayRequest(_Request):
     """``POST /executions/{id}/replay``: which messages of the parent to re-inject."""
 
-    mode: Literal["failed", "all", "ids"] = Field(
+    mode: Literal["failed", "cancelled", "unfinished", "all", "ids"] = Field(
         default="failed",
-        description="'failed': the failed messages; 'all': the root messages; 'ids': message_ids.",
+        description="'failed': the failed messages; 'cancelled': those a stop left unfinished"
+        " (recorded cancelled); 'unfinished': failed and cancelled; 'all': the root messages;"
+        " 'ids': message_ids.",
     )
     message_ids: list[str] = Field(
         default_factory=list, max_length=10_000, description="Message ids (mode 'ids' only)."
@@ -171,6 +174,12 @@ class ReplayRequest(_Request):
         except ValidationError as exc:
             messages = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
             raise InvalidInputError(f"invalid replay selection: {messages}") from None
+
+
+class ResumeRequest(_Request):
+    """``POST /executions/{id}/resume``: optional labels of the new execution."""
+
+    labels: dict[str, str] = Field(default_factory=dict, description="Labels of the new execution.")
 
 
 class WaitResult(_Response):
