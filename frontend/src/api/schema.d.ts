@@ -1921,6 +1921,12 @@ export interface components {
              */
             last_finished_at?: string | null;
             /**
+             * Lost
+             * @description Interrupted runs only: messages the route had received from recorded parents when its server process died, never recorded (queued or in progress then); a resume processes them.  A source route's lost inputs cannot be counted: a resume produces them again.
+             * @default 0
+             */
+            lost: number;
+            /**
              * Processed
              * @description Settled: processed successfully.
              * @default 0
@@ -2244,7 +2250,7 @@ export interface components {
         };
         /**
          * StatsCounts
-         * @description Message counts.  ``received`` = settled + ``in_flight``.
+         * @description Message counts.  ``received`` = settled + ``in_flight`` + ``lost``.
          */
         StatsCounts: {
             /**
@@ -2271,6 +2277,12 @@ export interface components {
              * @default 0
              */
             in_flight: number;
+            /**
+             * Lost
+             * @description Interrupted runs only: messages the route had received from recorded parents when its server process died, never recorded (queued or in progress then); a resume processes them.  A source route's lost inputs cannot be counted: a resume produces them again.
+             * @default 0
+             */
+            lost: number;
             /**
              * Processed
              * @description Settled: processed successfully.

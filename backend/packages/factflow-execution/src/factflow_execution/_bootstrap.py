@@ -53,10 +53,17 @@ def default_parts(
     registry: Registry | None = None,
     bus: EventBus | None = None,
     queues: QueueBackend | None = None,
+    owner_id: str | None = None,
 ) -> ServiceParts:
     """SQLite or PostgreSQL from settings, in-process bus and queues, local
-    storage, batched lineage and the entry-point registry; given parts win."""
-    database = db or Database.from_settings(settings)
+    storage, batched lineage and the entry-point registry; given parts win.
+    A database built here names its sessions after ``owner_id`` (recovery
+    waits until a dead owner's last session is gone)."""
+    database = db
+    if database is None:
+        database = Database.from_settings(settings)
+        if owner_id is not None:
+            database.name_sessions(owner_id)
     storage = LocalFileStorage(settings.resolved_storage_dir)
     return ServiceParts(
         db=database,
@@ -123,6 +130,7 @@ def run_control(
         recovery=Recovery(
             db=db,
             manager=manager,
+            storage=storage,
             heartbeat_interval=settings.heartbeat_interval,
             heartbeat_timeout=settings.heartbeat_timeout,
         ),

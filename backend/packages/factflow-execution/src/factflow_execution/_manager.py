@@ -39,7 +39,7 @@ from factflow_execution._models import ExecutionStatus, PipelineExecution
 from factflow_execution._owner import default_owner_id
 from factflow_execution._repositories import PipelineExecutionRepository
 from factflow_execution._runs import LocalRun, RunPhase, StopKind, StopRequest
-from factflow_execution._stats import compute_stats
+from factflow_execution._stats import compute_stats, lost_messages
 from factflow_execution._transitions import Applied, Refused, TransitionResult, transition
 
 __all__ = ["Admission", "OrchestratorManager"]
@@ -238,6 +238,9 @@ class OrchestratorManager:
             execution = row or await PipelineExecutionRepository(writer.conn).find(execution_id)
             stats = None
             if execution is not None and not execution.terminal:
+                lost = None
+                if status == "interrupted":  # what the dead process held (see RouteStats.lost)
+                    lost = {execution_id: await lost_messages(writer.conn, execution)}
                 stats = (
                     await compute_stats(
                         writer.conn,
@@ -245,6 +248,7 @@ class OrchestratorManager:
                         live=False,
                         finished_at=now,
                         failure_events_suppressed={execution_id: failure_events_suppressed},
+                        lost=lost,
                     )
                 )[execution_id]
             return await transition(

@@ -116,7 +116,7 @@ def _to_microseconds(value: float | None, places: int) -> float | None:
 
 
 class StatsCounts(_Model):
-    """Message counts.  ``received`` = settled + ``in_flight``."""
+    """Message counts.  ``received`` = settled + ``in_flight`` + ``lost``."""
 
     received: int = Field(default=0, description="Messages enqueued for the route(s).")
     processed: int = Field(default=0, description="Settled: processed successfully.")
@@ -124,6 +124,13 @@ class StatsCounts(_Model):
     filtered: int = Field(default=0, description="Settled: a processor returned nothing.")
     cancelled: int = Field(default=0, description="Settled: the run stopped before them.")
     in_flight: int = Field(default=0, description="Received but not settled yet.")
+    lost: int = Field(
+        default=0,
+        description="Interrupted runs only: messages the route had received from recorded"
+        " parents when its server process died, never recorded (queued or in progress then);"
+        " a resume processes them.  A source route's lost inputs cannot be counted: a resume"
+        " produces them again.",
+    )
 
 
 class RouteStats(StatsCounts):

@@ -8,6 +8,14 @@ host that no longer exists, otherwise once its heartbeat is older than
 ``heartbeat_timeout`` - seconds, not minutes.  A ``running`` row this very
 process owns but no longer runs (its run could not record its end) counts as
 gone too.  Heartbeats are inherently periodic; this timer is the only one.
+
+On PostgreSQL a run is interrupted only once its owner has no session left
+(``Database.open_sessions``): a process killed while a ``COMMIT`` was on its
+way may still commit it, and nothing may read the run's lineage as final
+before.  A run interrupted here died with its process, so its lineage cannot
+grow any more: the objects it stored for messages whose lineage row never got written
+are removed (``reconcile``), since a resume processes those messages again.
+After recovery no stored object lacks its message's lineage row.
 """
 
 from __future__ import annotations
@@ -18,6 +26,8 @@ from datetime import datetime, timedelta
 
 from factflow_foundation import get_logger, utcnow
 from factflow_infra.db import Database, pipeline_executions
+from factflow_infra.storage import remove_orphaned_objects
+from factflow_protocols import StorageBackend
 from sqlalchemy import ColumnElement
 
 from factflow_execution._manager import OrchestratorManager
@@ -39,11 +49,13 @@ class Recovery:
         *,
         db: Database,
         manager: OrchestratorManager,
+        storage: StorageBackend,
         heartbeat_interval: float,
         heartbeat_timeout: float,
     ) -> None:
         self._db = db
         self._manager = manager
+        self._storage = storage
         self._interval = heartbeat_interval
         self._timeout = heartbeat_timeout
         self._task: asyncio.Task[None] | None = None
@@ -92,15 +104,29 @@ class Recovery:
             reason, stale = self._gone_reason(row, cutoff)
             if reason is None:
                 continue
+            if row.owner not in (None, self._owner) and await self._db.open_sessions(row.owner):
+                # A session of the dead owner may still commit (its COMMIT was on
+                # the way): its lineage is not final yet.  The next beat looks again.
+                continue
             only_if: ColumnElement[bool] | None = None
             if stale:  # the owner may have renewed since we looked
                 t = pipeline_executions
                 only_if = t.c.heartbeat_at.is_(None) | (t.c.heartbeat_at < cutoff)
             if await self._interrupt(row, f"interrupted: {reason}", only_if):
                 interrupted.append(row.id)
+                await self.reconcile(row.id)
         if interrupted:
             _log.warning("marked %d orphaned execution(s) interrupted", len(interrupted))
         return interrupted
+
+    async def reconcile(self, execution_id: str) -> list[str]:
+        """Remove the objects a dead run stored for messages it never recorded
+        (their keys); call it only for a run nobody runs any more."""
+        try:
+            return await remove_orphaned_objects(self._db, self._storage, execution_id)
+        except Exception:  # recovery goes on; a resume reconciles again first
+            _log.exception("execution %s: could not reconcile storage with lineage", execution_id)
+            return []
 
     async def interrupt_own(self, reason: str) -> list[str]:
         """Interrupt this process's active rows it does not run (pending rows it

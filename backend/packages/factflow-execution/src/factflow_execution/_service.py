@@ -34,6 +34,7 @@ from factflow_execution._models import (
 )
 from factflow_execution._objects import remove_unrecorded
 from factflow_execution._orchestrators import OrchestratorFactory
+from factflow_execution._owner import default_owner_id
 from factflow_execution._reads import ExecutionReads, source_type
 from factflow_execution._replay import select_replay_records
 from factflow_execution._repositories import (
@@ -116,7 +117,10 @@ class ExecutionService(ConfigCatalogue, ExecutionReads):
         """Wire the default parts from settings: the database they name (SQLite by
         default), an in-process bus and queues, local storage, batched lineage and
         the built-in processor registry.  No I/O; call ``startup()`` next."""
-        parts = default_parts(settings, db=db, registry=registry, bus=bus, queues=queues)
+        owner_id = owner_id or default_owner_id()
+        parts = default_parts(
+            settings, db=db, registry=registry, bus=bus, queues=queues, owner_id=owner_id
+        )
         return cls(
             settings=settings,
             db=parts.db,
@@ -300,6 +304,7 @@ class ExecutionService(ConfigCatalogue, ExecutionReads):
         parent = await self.get(execution_id)
         async with self.db.connect() as conn:
             await check_resumable(conn, parent)  # before admission: 409 wins over 503
+        await self.recovery.reconcile(parent.id)  # in case its recovery could not
         resume_id = new_id()
         async with self.manager.admit(resume_id) as admission:
             owner = self.manager.owner_id

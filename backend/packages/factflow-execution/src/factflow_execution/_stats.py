@@ -13,13 +13,13 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from factflow_infra.storage import storage_totals
-from factflow_lineage import route_stats
+from factflow_lineage import lost_per_route, route_stats
 from factflow_protocols import ProgressSnapshot
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from factflow_execution._models import ExecutionStats, PipelineExecution, RouteStats, StatsCounts
 
-__all__ = ["compute_stats", "snapshot_routes"]
+__all__ = ["compute_stats", "lost_messages", "snapshot_routes"]
 
 
 def snapshot_routes(snapshot: Mapping[str, object]) -> list[str]:
@@ -32,6 +32,20 @@ def snapshot_routes(snapshot: Mapping[str, object]) -> list[str]:
     return []
 
 
+async def lost_messages(conn: AsyncConnection, execution: PipelineExecution) -> dict[str, int]:
+    """Per route, what ``execution`` received from recorded parents and never
+    recorded - for a run whose process died (a graceful stop records them
+    ``cancelled`` instead)."""
+    definition = execution.config_snapshot.get("definition")
+    routes = definition.get("routes") if isinstance(definition, Mapping) else None
+    if not isinstance(routes, Mapping):
+        return {}
+    downstream = {
+        str(name): [str(t) for t in route.get("to") or []] for name, route in routes.items()
+    }
+    return await lost_per_route(conn, execution.id, downstream)
+
+
 async def compute_stats(
     conn: AsyncConnection,
     executions: Sequence[PipelineExecution],
@@ -40,8 +54,10 @@ async def compute_stats(
     live: bool = True,
     finished_at: datetime | None = None,
     failure_events_suppressed: Mapping[str, int] | None = None,
+    lost: Mapping[str, Mapping[str, int]] | None = None,
 ) -> dict[str, ExecutionStats]:
-    """Stats of ``executions`` in two round trips, whatever their number."""
+    """Stats of ``executions`` in two round trips, whatever their number
+    (``lost``: per execution and route, from ``lost_messages``)."""
     if not executions:
         return {}
     ids = [e.id for e in executions]
@@ -66,8 +82,10 @@ async def compute_stats(
             in_flight = 0
             if live_progress is not None and name in live_progress.routes:
                 in_flight = max(0, live_progress.routes[name].received - done)
+            missing = (lost or {}).get(execution.id, {}).get(name, 0)
             routes[name] = RouteStats(
-                received=done + in_flight,
+                received=done + in_flight + missing,
+                lost=missing,
                 processed=processed,
                 failed=failed,
                 filtered=filtered,
@@ -86,6 +104,7 @@ async def compute_stats(
             filtered=sum(r.filtered for r in routes.values()),
             cancelled=sum(r.cancelled for r in routes.values()),
             in_flight=sum(r.in_flight for r in routes.values()),
+            lost=sum(r.lost for r in routes.values()),
         )
         count, size = storage.get(execution.id, (0, 0))
         end = finished_at or execution.finished_at

@@ -94,6 +94,35 @@ class Database:
             )
             self._reader = self._writer
 
+    def name_sessions(self, name: str) -> None:
+        """Name this process's PostgreSQL sessions ``name`` (``application_name``),
+        so another process can tell when the last of them is gone
+        (``open_sessions``).  Call it before the first connection; no effect on
+        SQLite."""
+        if not self.is_postgres:
+            return
+        from sqlalchemy import event
+
+        def _named(dialect: object, record: object, cargs: object, cparams: dict[str, Any]) -> None:
+            cparams.setdefault("server_settings", {})["application_name"] = name[:63]
+
+        event.listen(self._writer.sync_engine, "do_connect", _named)
+
+    async def open_sessions(self, name: str) -> int:
+        """How many PostgreSQL sessions named ``name`` exist; always 0 on SQLite.
+
+        A process killed while its ``COMMIT`` was on the way leaves a session
+        that may still commit: until it is gone, that process's writes are not
+        over.  (SQLite rolls a dead writer's transaction back instead.)
+        """
+        if not self.is_postgres:
+            return 0
+        from sqlalchemy import text
+
+        query = text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :name")
+        async with self.connect() as conn:
+            return int((await conn.execute(query, {"name": name[:63]})).scalar_one())
+
     @classmethod
     def from_settings(cls, settings: FactFlowSettings, *, echo: bool = False) -> Database:
         return cls(

@@ -10,6 +10,8 @@
 * ``tar_stream`` - a run's objects as one tar archive, streamed in chunks.
 * ``get_storage_object`` / ``list_storage_objects`` / ``storage_totals`` -
   repository-style queries.
+* ``orphaned_storage_keys`` / ``remove_orphaned_objects`` - objects whose
+  message has no lineage row (a process died in between), for recovery.
 """
 
 from factflow_infra.storage.archive import TAR_MEDIA_TYPE, tar_stream
@@ -26,6 +28,7 @@ from factflow_infra.storage.keys import (
     validate_key,
 )
 from factflow_infra.storage.local import LocalFileStorage
+from factflow_infra.storage.orphans import orphaned_storage_keys, remove_orphaned_objects
 from factflow_infra.storage.queries import (
     StorageObjectRecord,
     StorageTotals,
@@ -55,6 +58,8 @@ __all__ = [
     "delete_storage_object",
     "get_storage_object",
     "list_storage_objects",
+    "orphaned_storage_keys",
+    "remove_orphaned_objects",
     "remove_unrecorded_files",
     "storage_totals",
     "tar_stream",
