@@ -9,7 +9,8 @@ variable ``CRASH`` = ``<point>:<k>`` names where it kills itself with SIGKILL
   process: between processing and the lineage flush (the message in progress
   and the lineage batch not yet written die with it);
 * ``store:<k>`` - after the k-th object the ``store`` route stored (bytes and
-  ``storage_objects`` row committed), before its message's lineage row.
+  ``storage_objects`` row committed: it waits for the storage group commit),
+  before its message's lineage row.
 
 Lineage is written in batches of 3 and otherwise only on demand, so a crash
 always finds unwritten rows.  Startup recovery of the next process interrupts
@@ -94,6 +95,9 @@ class CrashPoint:
             key, f"{payload}".encode(), route=ctx.route, message_id=message.id
         )  # fmt: skip
         if _count("store"):
+            flush = getattr(ctx.storage, "flush", None)  # the group commit: row durable
+            if flush is not None:
+                await flush()
             os.kill(os.getpid(), signal.SIGKILL)
         return payload
 

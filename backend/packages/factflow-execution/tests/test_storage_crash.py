@@ -5,7 +5,8 @@ has seen a number of ``storage.written`` events (an observed count, never a
 delay) it says so and the test SIGKILLs it, mid-write.  After a restart's
 recovery, every ``storage_objects`` row has its file with the recorded size
 and checksum, every row has its ``storage.written`` event (same transaction),
-and no file is left that no row records.
+and no file is left that no row records; and no row is left whose message has
+no lineage row (recovery removes those objects: a resume stores them again).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from factflow_engine import Registry
 from factflow_execution import ExecutionService
 from factflow_foundation import FactFlowSettings
 from factflow_infra.db import Database, execution_events, storage_objects
+from factflow_infra.storage import orphaned_storage_keys
 from sqlalchemy import func, select
 
 _ITEMS = 20_000
@@ -93,6 +95,12 @@ async def test_kill_9_while_storing_leaves_no_row_without_its_file(
         await child.wait()
 
     root = data_dir / "storage" / execution_id
+    async with db.connect() as conn:
+        rows_at_death = (
+            await conn.execute(
+                select(func.count()).where(storage_objects.c.execution_id == execution_id)
+            )
+        ).scalar_one()
     restarted = ExecutionService.from_settings(
         settings.model_copy(update={"data_dir": data_dir}), db=db, registry=registry
     )
@@ -116,11 +124,16 @@ async def test_kill_9_while_storing_leaves_no_row_without_its_file(
                 )
             ).scalar_one()
         # Killed mid-run: at least what the child saw, not everything.
-        assert _KILL_AFTER <= len(recorded) < _ITEMS
+        assert _KILL_AFTER <= rows_at_death < _ITEMS
+        assert events == rows_at_death  # rows and their events commit together
+        # Recovery then removed the objects whose message has no lineage row
+        # (lineage batches follow the storage commit; a resume stores them again).
+        async with db.connect() as conn:
+            assert await orphaned_storage_keys(conn, execution_id) == []
+        assert len(recorded) <= rows_at_death
         for key, size, checksum in recorded:
             data = (root / key).read_bytes()  # a row without its file fails here
             assert (len(data), hashlib.sha256(data).hexdigest()) == (size, checksum), key
-        assert events == len(recorded)  # rows and their events commit together
         assert _files(root) == {key for key, _, _ in recorded}  # unrecorded files removed
         assert (await restarted.get(execution_id)).status == "interrupted"
     finally:
