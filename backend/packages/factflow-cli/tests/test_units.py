@@ -226,3 +226,21 @@ def test_piped_console_lines_carry_no_padding() -> None:
     lines = buffer.getvalue().splitlines()
     assert lines and all(line == line.rstrip() for line in lines)
     assert any("y" * 200 in line for line in lines)  # not wrapped either
+
+
+def test_an_interrupted_runs_lost_messages_show_in_stats_and_dag() -> None:
+    from factflow_cli._dag_view import dag_tree
+    from factflow_cli._render_runs import stats_table
+    from rich.console import Console
+
+    route = {"received": 5, "processed": 3, "cancelled": 0, "lost": 2}
+    stats = {"routes": {"slow": route}, "totals": route}
+    console = Console(width=200, record=True)
+    console.print(stats_table(stats))
+    console.print(dag_tree({"nodes": [{"id": "slow", "kind": "sink", "stats": route}]}))
+    text = console.export_text()
+    assert "LOST" in text and "lost 2 (resume the run)" in text
+    clean = {"routes": {"slow": {**route, "lost": 0}}, "totals": {**route, "lost": 0}}
+    console = Console(width=200, record=True)
+    console.print(stats_table(clean))
+    assert "LOST" not in console.export_text()

@@ -38,6 +38,10 @@ def _node_label(node: Mapping[str, Any], edge: Mapping[str, Any] | None) -> Text
     label.append(f" · filtered {stats.get('filtered', 0)}")
     if stats.get("in_flight"):
         label.append(f" · in flight {stats['in_flight']}", style="cyan")
+    if stats.get("cancelled"):
+        label.append(f" · cancelled {stats['cancelled']}", style="yellow")
+    if stats.get("lost"):
+        label.append(f" · lost {stats['lost']} (resume the run)", style="yellow")
     return label
 
 

@@ -156,7 +156,10 @@ def stats_table(
 
     table = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD)
     table.add_column("ROUTE", no_wrap=True)
-    for name in COUNT_FIELDS:
+    totals = stats.get("totals") or {}
+    # ``lost``: what an interrupted run's dead process held; shown only when there was some.
+    columns = (*COUNT_FIELDS, "lost") if totals.get("lost") else COUNT_FIELDS
+    for name in columns:
         table.add_column(name.upper().replace("_", " "), justify="right", no_wrap=True)
     table.add_column("AVG MS", justify="right", no_wrap=True)
     for name, route in (stats.get("routes") or {}).items():
@@ -165,12 +168,11 @@ def stats_table(
         avg = route.get("duration_ms_avg")
         table.add_row(
             name,
-            *(str(route.get(f, 0)) for f in COUNT_FIELDS),
+            *(str(route.get(f, 0)) for f in columns),
             f"{avg:.1f}" if isinstance(avg, int | float) else "-",
         )
-    totals = stats.get("totals") or {}
     table.add_section()
-    table.add_row("total", *(str(totals.get(f, 0)) for f in COUNT_FIELDS), "", style="bold")
+    table.add_row("total", *(str(totals.get(f, 0)) for f in columns), "", style="bold")
     return table
 
 
