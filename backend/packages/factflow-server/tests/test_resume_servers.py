@@ -127,6 +127,17 @@ async def _keys(db: Database, ids: list[str]) -> list[str]:
         return sorted(row[0] for row in rows)
 
 
+async def _leftovers(queue_url: str, execution_id: str, directory: dict[str, str]) -> list[Any]:
+    """What the run's broker queues hold (read without removing it)."""
+    from factflow_infra.broker import RabbitMQQueueBackend
+
+    broker = RabbitMQQueueBackend(queue_url)
+    try:
+        return await broker.leftovers(execution_id, list(directory.values()))
+    finally:
+        await broker.close()
+
+
 def _processed(records: list[tuple[str, str, str]]) -> Counter[str]:
     return Counter(route for route, _, status in records if status == "processed")
 
@@ -147,6 +158,8 @@ async def test_sigkill_restart_resume_equals_an_uninterrupted_run(
         parent = run.json()["id"]
         directory = run.json()["config_snapshot"]["directory"]
         await _kill_when_processed(client, parent, process)
+    if queue_url:  # the dead run's queues still hold messages for the resume to take
+        assert await _leftovers(queue_url, parent, directory), "nothing was left in the broker"
 
     async with contextlib.AsyncExitStack() as stack:
         url, _process = await stack.enter_async_context(_server(db_url, data_dir, queue_url))
@@ -173,11 +186,5 @@ async def test_sigkill_restart_resume_equals_an_uninterrupted_run(
     chain_keys = await _keys(db, [parent, resume])
     assert chain_keys == await _keys(db, [full]), "stored objects differ"
     assert len(chain_keys) == len(set(chain_keys)) == ITEMS
-    if queue_url:  # what the dead run left in the broker was taken, then deleted
-        from factflow_infra.broker import RabbitMQQueueBackend
-
-        broker = RabbitMQQueueBackend(queue_url)
-        try:
-            assert await broker.leftovers(parent, list(directory.values())) == []
-        finally:
-            await broker.close()
+    if queue_url:  # ... and once the resume recorded them, they are gone
+        assert await _leftovers(queue_url, parent, directory) == []
