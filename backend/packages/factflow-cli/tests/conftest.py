@@ -100,7 +100,9 @@ def server(
         url = f"sqlite+aiosqlite:///{data_dir / 'factflow.db'}"
     else:
         url = request.getfixturevalue("postgres_url")
-    proc = start_server(url, data_dir, request.param)
+    # the tests' files live under pytest's base temporary directory
+    roots = str(tmp_path_factory.getbasetemp())
+    proc = start_server(url, data_dir, request.param, FACTFLOW_FILE_ROOTS=roots)
     yield proc
     code = proc.stop()
     log = proc.log.read_text(errors="replace")

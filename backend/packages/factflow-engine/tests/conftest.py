@@ -9,11 +9,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 from factflow_engine import (
     ComponentOptions,
+    FileAccess,
     PipelineOrchestrator,
     Registry,
     ResolvedPipeline,
@@ -191,8 +193,9 @@ class Harness:
 
 
 @pytest.fixture
-def registry() -> Registry:
-    registry = Registry.from_entry_points()
+def registry(tmp_path: Path) -> Registry:
+    # configs in these tests read tmp_path, or name the working directory ('.', 'docs')
+    registry = Registry.from_entry_points(file_access=FileAccess.under([tmp_path, Path.cwd()]))
     registry.register_processor("double", Double)
     registry.register_processor("odd", Odd)
     return registry

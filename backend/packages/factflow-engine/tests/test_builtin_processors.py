@@ -62,7 +62,9 @@ async def test_read_text_errors_name_the_file(call: Call, tmp_path: Path) -> Non
         await call("read_text", {"path": str(tmp_path / "missing.md")})
     big = tmp_path / "big.txt"
     big.write_text("x" * 11)
-    with pytest.raises(ValueError, match=r"is 11 bytes, over max_bytes=10"):
+    with pytest.raises(
+        ValueError, match=r"is larger than max_bytes=10 \(stopped reading after 11 bytes\)"
+    ):
         await call("read_text", {"path": str(big)}, {"max_bytes": 10})
     latin = tmp_path / "latin.txt"
     latin.write_bytes("café".encode("latin-1"))

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from factflow_engine import Registry, RouteDirectory, load_definition, resolve
+from factflow_engine import FileAccess, Registry, RouteDirectory, load_definition, resolve
 from factflow_protocols import Message
 
 H = Any  # the Harness fixture (tests/conftest.py)
@@ -16,8 +16,9 @@ FACTS_YAML = Path(__file__).resolve().parents[4] / "examples" / "pipelines" / "f
 
 
 @pytest.fixture
-def builtins() -> Registry:
-    return Registry.from_entry_points()
+def builtins(tmp_path: Path) -> Registry:
+    # the docs under tmp_path, and the working directory (the example's default source_dir)
+    return Registry.from_entry_points(file_access=FileAccess.under([tmp_path, Path.cwd()]))
 
 
 def test_the_example_loads_and_resolves_with_the_builtin_registry(builtins: Registry) -> None:

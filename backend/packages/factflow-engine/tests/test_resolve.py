@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -121,7 +122,7 @@ def test_snapshot_naming_an_uninstalled_component_is_rejected(
 
 
 def test_cli_text_is_coerced_to_the_declared_type(
-    definition: PipelineDefinition, registry: Registry
+    definition: PipelineDefinition, registry: Registry, tmp_path: Path
 ) -> None:
     pipeline = resolve(
         definition,
@@ -131,7 +132,7 @@ def test_cli_text_is_coerced_to_the_declared_type(
             "strict": "true",
             "tags": '["x"]',
             "extra": '{"a": 2}',
-            "source_dir": "/tmp",
+            "source_dir": str(tmp_path),
         },
         registry=registry,
     )

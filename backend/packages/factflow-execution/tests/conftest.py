@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
-from factflow_engine import Registry
+from factflow_engine import FileAccess, Registry
 from factflow_engine.testing import Gates, gate_processor
 from factflow_execution import ExecutionService
 from factflow_foundation import FactFlowSettings
@@ -68,8 +69,8 @@ def gates() -> Gates:
 
 
 @pytest.fixture
-def registry(gates: Gates, switch: Switch) -> Registry:
-    registry = Registry.from_entry_points()
+def registry(gates: Gates, switch: Switch, tmp_path: Path) -> Registry:
+    registry = Registry.from_entry_points(file_access=FileAccess.under([tmp_path]))
     registry.register_processor("flaky", flaky_processor(switch))
     registry.register_processor("gate", gate_processor(gates))
     registry.register_processor("fan_out", FanOut)

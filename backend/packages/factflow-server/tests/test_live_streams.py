@@ -7,10 +7,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
-from factflow_execution import ExecutionService
+from factflow_execution import ExecutionEvent, ExecutionService
+from factflow_execution._channels import Wakeup
 from factflow_foundation import FactFlowSettings
 from factflow_server import ServerSettings, create_app
 
@@ -134,4 +136,54 @@ async def test_a_long_poll_whose_client_goes_away_stops_waiting(live: Live, gate
         poll.cancel()  # the client closes the connection
         await bus.wait_for_count(0)  # and the server stops waiting at once
     gates.open()
+    assert (await service.wait(execution.id, timeout=60)).status == "completed"
+
+
+class WakeupOnlyBus(TrackingBus):
+    """Delivers every execution event as a bare wake-up, as another process's
+    events reach this one (PostgreSQL NOTIFY): the stream must read the log and
+    the row to know what happened."""
+
+    def publish(self, topic: str, payload: Any) -> None:
+        if isinstance(payload, ExecutionEvent):
+            payload = Wakeup(payload.execution_id, payload.seq)
+        super().publish(topic, payload)
+
+
+@pytest.mark.parametrize("wakeups_only", [False, True], ids=["events", "wakeups"])
+async def test_streams_resumed_past_the_last_event_close_when_the_run_ends(
+    settings: FactFlowSettings, make_service: ServiceFactory, gates: Gates, wakeups_only: bool
+) -> None:
+    bus = WakeupOnlyBus() if wakeups_only else TrackingBus()
+    service = await make_service(bus=bus)
+    tuned = ServerSettings.from_base(settings).model_copy(update={"sse_heartbeat": 0.2})
+    await service.save_config(gated_config())
+    execution = await service.run("t")
+    await gates.wait_entered("default", 1)
+    async with (
+        serve_in_process(create_app(tuned, service=service)) as base_url,
+        httpx.AsyncClient(base_url=base_url, timeout=60) as client,
+    ):
+        baseline = bus.subscriber_count()
+        responses = []
+        for path in ("events", "storage/events"):
+            request = client.build_request(
+                "GET",
+                f"{API}/executions/{execution.id}/{path}",
+                headers={"Last-Event-ID": "1000000"},
+            )
+            responses.append(await client.send(request, stream=True))
+        await bus.wait_for_count(baseline + 2)  # both streams are live
+        gates.open()
+
+        async def frames_until_closed(response: httpx.Response) -> list[Frame]:
+            return [frame async for frame in iter_sse(response)]
+
+        # the guard only turns a stream that never closes into a failure
+        ended = await asyncio.wait_for(
+            asyncio.gather(*(frames_until_closed(r) for r in responses)), 120
+        )
+        for response in responses:
+            await response.aclose()
+    assert ended == [[], []]  # nothing after seq 1000000, and closed once the run ended
     assert (await service.wait(execution.id, timeout=60)).status == "completed"

@@ -32,16 +32,21 @@ def _free_port() -> int:
 
 @contextlib.asynccontextmanager
 async def server_process(
-    db_url: str, data_dir: Path, log: list[str] | None = None
+    db_url: str,
+    data_dir: Path,
+    log: list[str] | None = None,
+    *,
+    env: dict[str, str] | None = None,
 ) -> AsyncIterator[str]:
     """Start the server; yield its base URL once it has announced itself.  What it
-    writes to stderr is collected in ``log``."""
+    writes to stderr is collected in ``log``; ``env`` adds environment variables."""
     port = _free_port()
     env = {
         **os.environ,
         "FACTFLOW_ALLOW_IMPORT_PATHS": "true",
         "FACTFLOW_SSE_HEARTBEAT": "1",
         "PYTHONPATH": os.pathsep.join(filter(None, [str(SUPPORT), os.environ.get("PYTHONPATH")])),
+        **(env or {}),
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable,

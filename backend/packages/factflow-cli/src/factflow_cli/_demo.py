@@ -65,7 +65,9 @@ def run_demo(
     source = source_dir or Path(sysconfig.get_paths()["purelib"])
     say = g.note
     say(f"Starting an embedded FactFlow server (SQLite in {data_dir}) …")
-    with EmbeddedServer(data_dir=data_dir) as server:
+    # the demo reads the METADATA files under ``source``: that directory is the
+    # embedded server's file root (nothing else on this machine is readable)
+    with EmbeddedServer(data_dir=data_dir, file_roots=[source]) as server:
         demo = Globals(server_url=server.url, token=g.token, output=g.output)
         say(f"Web UI: {server.url}/ (watch the run there while the demo goes on)")
         try:

@@ -53,8 +53,11 @@ class EmbeddedServer:
         database_url: str | None = None,
         host: str = "127.0.0.1",
         log_level: str = "warning",
+        file_roots: Sequence[Path] = (),
     ) -> None:
         self.data_dir = data_dir
+        #: directories the server's file components may read, on top of FACTFLOW_FILE_ROOTS
+        self.file_roots = list(file_roots)
         self.database_url = database_url or f"sqlite+aiosqlite:///{data_dir / 'factflow.db'}"
         self.host = host
         self.log_level = log_level
@@ -90,6 +93,9 @@ class EmbeddedServer:
         )
         try:
             settings = options.settings()
+            if self.file_roots:
+                roots = [*settings.file_roots, *self.file_roots]
+                settings = settings.model_copy(update={"file_roots": roots})
             self._server = build_server(options, settings=settings)
         except Exception as exc:
             sock.close()

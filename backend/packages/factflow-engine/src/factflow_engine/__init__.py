@@ -25,6 +25,7 @@ from factflow_engine.config.resolver import ResolvedPipeline, resolve
 from factflow_engine.config.schema import PipelineDefinition, RouteDefinition
 from factflow_engine.directory import RouteDirectory
 from factflow_engine.errors import ConfigValidationError, ValidationIssue
+from factflow_engine.file_access import FileAccess, FileAccessError
 from factflow_engine.registry import ComponentOptions, Registry
 from factflow_engine.runtime.continuation import (
     REGENERATE_HEADER,
@@ -42,6 +43,8 @@ __all__ = [
     "ConfigGate",
     "ConfigLimits",
     "ConfigValidationError",
+    "FileAccess",
+    "FileAccessError",
     "PipelineDefinition",
     "PipelineOrchestrator",
     "Registry",

@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from factflow_engine.config.model_errors import issues_from_validation_error
 from factflow_engine.config.wording import did_you_mean, listing
 from factflow_engine.errors import ConfigValidationError, ValidationIssue
+from factflow_engine.file_access import CONTEXT_KEY, DENY_ALL, FileAccess
 
 __all__ = [
     "ADAPTER_GROUP",
@@ -67,21 +68,28 @@ class Registry:
     types (off by default: configs should not name arbitrary code).
     """
 
-    def __init__(self, *, allow_import_paths: bool = False) -> None:
+    def __init__(
+        self, *, allow_import_paths: bool = False, file_access: FileAccess | None = None
+    ) -> None:
         self.allow_import_paths = allow_import_paths
+        #: what components may read of the server's filesystem (nothing by default)
+        self.file_access = file_access or DENY_ALL
         self._classes: dict[ComponentKind, dict[str, type]] = {"processor": {}, "adapter": {}}
         self._load_errors: dict[tuple[ComponentKind, str], str] = {}
         self._origins: dict[tuple[ComponentKind, str], str] = {}
         self._imported: dict[tuple[ComponentKind, str], type] = {}
 
     @classmethod
-    def from_entry_points(cls, allow_import_paths: bool = False) -> Registry:
+    def from_entry_points(
+        cls, allow_import_paths: bool = False, file_access: FileAccess | None = None
+    ) -> Registry:
         """A registry of every installed ``factflow.processors`` / ``factflow.adapters`` entry.
 
         An entry point that fails to load is logged and remembered; configs
         naming it get a validation error that carries the load error.
+        ``file_access`` is what components may read (default: nothing).
         """
-        registry = cls(allow_import_paths=allow_import_paths)
+        registry = cls(allow_import_paths=allow_import_paths, file_access=file_access)
         groups: tuple[tuple[ComponentKind, str], ...] = (
             ("processor", PROCESSOR_GROUP),
             ("adapter", ADAPTER_GROUP),
@@ -159,6 +167,12 @@ class Registry:
             f"unknown {kind} {name!r}{did_you_mean(name, known)} (known: {listing(known)})"
         )
 
+    @property
+    def validation_context(self) -> dict[str, Any]:
+        """The Pydantic context every component ``Options`` is validated with (it
+        hands components this registry's ``FileAccess``)."""
+        return {CONTEXT_KEY: self.file_access}
+
     def options_model(self, kind: ComponentKind, name: str) -> type[BaseModel]:
         """The ``Options`` model of a component."""
         return cast(type[BaseModel], self.lookup(kind, name).Options)  # type: ignore[attr-defined]
@@ -180,7 +194,7 @@ class Registry:
             raise ConfigValidationError([ValidationIssue("type", str(exc))]) from None
         model: type[BaseModel] = cls.Options  # type: ignore[attr-defined]
         try:
-            validated = model.model_validate(dict(options or {}))
+            validated = model.model_validate(dict(options or {}), context=self.validation_context)
         except ValidationError as exc:
             issues = issues_from_validation_error(exc, model, prefix=("with",))
             raise ConfigValidationError(issues) from None

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from factflow_engine import Registry, RouteDirectory
+from factflow_engine import FileAccess, Registry, RouteDirectory
 from factflow_foundation import FactFlowSettings
 from factflow_infra import InProcessEventBus, queue_backend_from_settings
 from factflow_infra.db import Database
@@ -69,7 +69,10 @@ def default_parts(
         db=database,
         bus=bus or InProcessEventBus(),
         registry=registry
-        or Registry.from_entry_points(allow_import_paths=settings.allow_import_paths),
+        or Registry.from_entry_points(
+            allow_import_paths=settings.allow_import_paths,
+            file_access=FileAccess.under(settings.file_roots),
+        ),
         queues=queues or queue_backend_from_settings(settings),
         storage=storage,
         lineage=LineageRecorder(

@@ -27,6 +27,8 @@ RowWriter = Callable[[AsyncConnection], Awaitable[None]]
 
 
 def _written(obj: StoredObject) -> dict[str, Any]:
+    """A ``storage.written`` event's data: the object by its key, never by the
+    backend's location (an absolute path on the server's disk stays there)."""
     return {
         "key": obj.key,
         "size": obj.size,
@@ -34,7 +36,6 @@ def _written(obj: StoredObject) -> dict[str, Any]:
         "content_type": obj.content_type,
         "route": obj.route,
         "message_id": obj.message_id,
-        "location": obj.location,
     }
 
 

@@ -7,7 +7,9 @@ marker, a cross-process wake-up, a seq beyond cursor + 1) makes the streamer
 re-read the gap from the log, so there is never a gap and never a duplicate.
 Because events of one execution commit in seq order (see ``events.py``), what
 is in the log below a notified seq is complete.  Iteration ends after the
-terminal status event, which is always yielded last.
+terminal status event, which is always yielded last; a stream resumed past the
+run's last event (a ``Last-Event-ID`` larger than any seq) ends when the run
+does, whether the terminal event arrives live or only as a wake-up.
 """
 
 from __future__ import annotations
@@ -103,6 +105,8 @@ class ExecutionEventStreamer:
         while True:
             item = await subscription.get()
             if isinstance(item, ExecutionEvent) and item.seq <= self.cursor:
+                if item.terminal:
+                    return  # the run ended at or before the cursor the stream was opened at
                 continue  # already yielded from the backlog
             if isinstance(item, ExecutionEvent) and item.seq == self.cursor + 1:
                 self.cursor = item.seq
@@ -111,11 +115,18 @@ class ExecutionEventStreamer:
                 if item.terminal:
                     return
                 continue
-            # overflow, a bare wake-up, or a gap: the log is the truth
+            # overflow, a bare wake-up, or a gap: the log is the truth.  The row is
+            # read first: if it is terminal then, its terminal event (committed with
+            # it) is either in the catch-up or at or before the cursor, where a
+            # stream opened past the run's last event never sees it.
+            async with self._db.connect() as conn:
+                ended = (await PipelineExecutionRepository(conn).get(self.execution_id)).terminal
             async for event in self._catch_up():
                 yield event
                 if event.terminal:
                     return
+            if ended:
+                return
 
 
 class StorageEventStreamer(ExecutionEventStreamer):

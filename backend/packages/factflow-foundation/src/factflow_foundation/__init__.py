@@ -12,7 +12,7 @@ from factflow_foundation.errors import (
 from factflow_foundation.ids import derived_id, new_id
 from factflow_foundation.jsonutil import JSONValue, canonical_json, dumps, fingerprint, loads
 from factflow_foundation.logging import configure_logging, get_logger
-from factflow_foundation.settings import FactFlowSettings, SettingDefaults
+from factflow_foundation.settings import FactFlowSettings, SettingDefaults, reveal
 
 __all__ = [
     "CapacityExceededError",
@@ -33,5 +33,6 @@ __all__ = [
     "get_logger",
     "loads",
     "new_id",
+    "reveal",
     "utcnow",
 ]

@@ -6,13 +6,25 @@ test fixture) and passed down; nothing reads the environment at import time.
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
-from typing import Final
+from typing import Annotated, Any, Final
 
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-__all__ = ["FactFlowSettings", "SettingDefaults"]
+__all__ = ["FactFlowSettings", "SettingDefaults", "reveal"]
+
+
+def reveal(secret: SecretStr | str | None) -> str | None:
+    """The plain text of a secret setting, ``None`` when unset or empty.
+
+    Secret settings are ``SecretStr`` (shown as ``**********`` in every repr,
+    str and dump); only the code that must use the value calls this."""
+    if isinstance(secret, SecretStr):
+        secret = secret.get_secret_value()
+    return secret or None
 
 
 class SettingDefaults:
@@ -55,18 +67,18 @@ class FactFlowSettings(BaseSettings):
         default_factory=lambda: Path.home() / ".factflow",
         description="Directory for the embedded SQLite database and local storage.",
     )
-    database_url: str | None = Field(
+    database_url: SecretStr | None = Field(
         default=None,
-        description="SQLAlchemy async URL; default is a SQLite file in data_dir.",
+        description="SQLAlchemy async URL; default is a SQLite file in data_dir.  Secret: "
+        "it may hold a password.",
     )
     storage_dir: Path | None = Field(
         default=None, description="Root of the local storage backend; default data_dir/storage."
     )
-    queue_url: str | None = Field(
+    queue_url: SecretStr | None = Field(
         default=None,
-        repr=False,
         description="Queue broker URL (amqp://user:pass@host:5672/vhost for RabbitMQ); "
-        "unset = in-memory queues in this process.",
+        "unset = in-memory queues in this process.  Secret: it may hold a password.",
     )
     queue_prefix: str = Field(
         default=SettingDefaults.queue_prefix,
@@ -119,7 +131,15 @@ class FactFlowSettings(BaseSettings):
         default=False,
         description="Let configs name processors as 'module:attr' import paths.",
     )
-    api_token: str | None = Field(default=None, repr=False)
+    file_roots: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list,
+        description="Directories the built-in file components (files, jsonl, read_text) may "
+        "read, separated by ':' (or a JSON list); none by default, so nothing is read. "
+        "/proc, /sys and /dev are never read, whatever is listed.",
+    )
+    api_token: SecretStr | None = Field(
+        default=None, description="Bearer token the API requires (unset: none).  Secret."
+    )
     sqlite_busy_timeout_ms: int = Field(default=SettingDefaults.sqlite_busy_timeout_ms, ge=0)
     config_max_depth: int = Field(
         default=SettingDefaults.config_max_depth,
@@ -149,6 +169,21 @@ class FactFlowSettings(BaseSettings):
         description="Configs parsed and checked at the same time; more wait their turn.",
     )
 
+    @field_validator("file_roots", mode="before")
+    @classmethod
+    def _split_roots(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part for part in text.split(os.pathsep) if part]
+        return value
+
+    @field_validator("file_roots")
+    @classmethod
+    def _expand_roots(cls, value: list[Path]) -> list[Path]:
+        return [root.expanduser() for root in value]
+
     @field_validator("data_dir", "storage_dir")
     @classmethod
     def _expand(cls, value: Path | None) -> Path | None:
@@ -157,8 +192,9 @@ class FactFlowSettings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         """The database URL in effect (the SQLite default when none is set)."""
-        if self.database_url:
-            return self.database_url
+        url = reveal(self.database_url)
+        if url:
+            return url
         return f"sqlite+aiosqlite:///{self.data_dir / 'factflow.db'}"
 
     @property

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from factflow_foundation import FactFlowSettings, InvalidInputError
+from factflow_foundation import FactFlowSettings, InvalidInputError, reveal
 from factflow_protocols import Message, QueueBackend
 
 __all__ = ["InMemoryQueue", "InMemoryQueueBackend", "queue_backend_from_settings"]
@@ -23,7 +23,7 @@ def queue_backend_from_settings(settings: FactFlowSettings) -> QueueBackend:
 
     Raises ``InvalidInputError`` for any other URL, naming the setting.
     """
-    url = settings.queue_url
+    url = reveal(settings.queue_url)
     if not url:
         return InMemoryQueueBackend()
     scheme = url.split("://", 1)[0].lower() if "://" in url else ""

@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 
 from factflow_execution import ExecutionService
-from factflow_foundation import FactFlowSettings, InfrastructureError, get_logger
+from factflow_foundation import FactFlowSettings, InfrastructureError, get_logger, reveal
 from factflow_infra.db import current_revision, head_revision
 from fastapi import APIRouter, Depends, FastAPI
 from starlette.middleware import Middleware
@@ -122,12 +122,17 @@ def create_app(
 
     middleware = [Middleware(UnexpectedErrorMiddleware)]
     sessions = None
-    if server_settings.api_token:
-        sessions = SessionSigner(server_settings.api_token, ttl_seconds=server_settings.session_ttl)
-        middleware.append(
-            Middleware(BearerAuthMiddleware, token=server_settings.api_token, sessions=sessions)
+    token = reveal(server_settings.api_token)
+    if token:
+        sessions = SessionSigner(token, ttl_seconds=server_settings.session_ttl)
+        middleware.append(Middleware(BearerAuthMiddleware, token=token, sessions=sessions))
+    middleware.append(
+        Middleware(
+            BodyLimitMiddleware,
+            max_bytes=server_settings.max_body_bytes,
+            body_timeout=server_settings.http_body_timeout,
         )
-    middleware.append(Middleware(BodyLimitMiddleware, max_bytes=server_settings.max_body_bytes))
+    )
 
     app = FastAPI(
         title="FactFlow API",
@@ -168,5 +173,5 @@ def create_app(
     app.include_router(api)
     install_docs(app)
     install_ui(app, server_settings.ui_dir or UI_DIR)
-    install_openapi(app, bearer=bool(server_settings.api_token))
+    install_openapi(app, bearer=bool(token))
     return app

@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import Any, Final
 
 import uvicorn
-from factflow_foundation import configure_logging, get_logger
+from factflow_foundation import configure_logging, get_logger, reveal
 from factflow_infra.db import display_url
 from pydantic import ValidationError
 
 from factflow_server._app import create_app
+from factflow_server._protocol import bounded_protocol
 from factflow_server._settings import ServerSettings
 
 __all__ = [
@@ -87,7 +88,7 @@ def _is_loopback(host: str) -> bool:
 
 def check_bind(settings: ServerSettings, *, allow_unauthenticated: bool) -> None:
     """Refuse a non-loopback address without a token unless explicitly allowed."""
-    if settings.api_token or allow_unauthenticated or _is_loopback(settings.host):
+    if reveal(settings.api_token) or allow_unauthenticated or _is_loopback(settings.host):
         return
     raise UnsafeBindError(
         f"refusing to listen on {settings.host or 'every interface'} without authentication: "
@@ -141,6 +142,8 @@ def build_server(
         lifespan="on",
         timeout_graceful_shutdown=HTTP_SHUTDOWN_GRACE,
         proxy_headers=False,
+        http=bounded_protocol(resolved.http_header_timeout),
+        timeout_keep_alive=resolved.http_keep_alive_timeout,
     )
     return _Server(config, resolved)
 

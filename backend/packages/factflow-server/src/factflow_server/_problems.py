@@ -19,6 +19,11 @@ such as a NUL character) and a lost connection reach here already translated by
 surrogate) is a 422 wherever it is first encoded.  Anything else
 is a 500 problem that names a reference id and leaks nothing; the exception is
 logged with that id.
+
+A problem quotes what the client sent (a name, a path, a value), and a client
+may send megabytes: every string in a problem is cut to ``MAX_TEXT`` characters
+and every list (``issues`` above all) to ``MAX_ITEMS`` entries, the cut said in
+place, so an error is always small.
 """
 
 from __future__ import annotations
@@ -61,6 +66,10 @@ __all__ = [
 ]
 
 PROBLEM_MEDIA_TYPE: Final = "application/problem+json"
+#: The longest string a problem carries (longer ones are cut, saying so).
+MAX_TEXT: Final = 1000
+#: The most entries a list in a problem carries (``issues``: the rest counted).
+MAX_ITEMS: Final = 100
 _TYPE_PREFIX: Final = "urn:factflow:problem:"
 _RESERVED: Final = frozenset({"type", "title", "status", "detail", "instance"})
 
@@ -81,6 +90,7 @@ _HTTP_CODES: Final[Mapping[int, str]] = {
     404: "not-found",
     405: "method-not-allowed",
     406: "not-acceptable",
+    408: "request-timeout",
     413: "payload-too-large",
     415: "unsupported-media-type",
     416: "range-not-satisfiable",
@@ -166,13 +176,38 @@ def problem_response(
         "type": f"{_TYPE_PREFIX}{code}",
         "title": _title(code),
         "status": status,
-        "detail": detail,
-        "instance": instance,
+        "detail": _bounded(detail, 4 * MAX_TEXT),
+        "instance": _bounded(instance, MAX_TEXT) if instance is not None else None,
     }
     for key, value in (extensions or {}).items():
         if key not in _RESERVED and value is not None:
-            body[key] = jsonable_encoder(value)
+            body[key] = _bounded(jsonable_encoder(value), MAX_TEXT)
     return ProblemResponse(body, status_code=status, headers=dict(headers or {}))
+
+
+def _bounded(value: Any, limit: int) -> Any:
+    """``value`` with long strings cut and long lists shortened (JSON-ready data)."""
+    if isinstance(value, str):
+        if len(value) <= limit:
+            return value
+        return value[:limit] + f"... ({len(value) - limit} more characters)"
+    if isinstance(value, list):
+        kept = [_bounded(item, limit) for item in value[:MAX_ITEMS]]
+        if len(value) > MAX_ITEMS:
+            kept.append(_bounded_note(value[0], len(value) - MAX_ITEMS))
+        return kept
+    if isinstance(value, dict):
+        return {_bounded(k, limit): _bounded(v, limit) for k, v in value.items()}
+    return value
+
+
+def _bounded_note(first: Any, more: int) -> Any:
+    """The entry that says a list was shortened, shaped like its entries when they
+    are issues (so clients that read ``path``/``message`` show it)."""
+    note = f"... and {more} more not shown"
+    if isinstance(first, dict) and "message" in first:
+        return {"path": "(more)", "message": note, "line": None}
+    return note
 
 
 async def _factflow_error(request: Request, exc: FactFlowError) -> JSONResponse:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 from datetime import UTC, datetime
 
+from factflow_foundation import reveal
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -86,9 +87,10 @@ async def login(
     body: LoginRequest, request: Request, response: Response, settings: Settings
 ) -> Response | SessionInfo:
     signer = signer_for(request)
-    if signer is None or not settings.api_token:
+    token = reveal(settings.api_token)
+    if signer is None or not token:
         return SessionInfo(auth_required=False, authenticated=True)
-    if not hmac.compare_digest(body.token.encode(), settings.api_token.encode()):
+    if not hmac.compare_digest(body.token.encode(), token.encode()):
         return problem_response(
             401,
             "unauthorized",

@@ -2,7 +2,9 @@
 
 Everything reads from the environment with the ``FACTFLOW_`` prefix, like
 ``FactFlowSettings`` itself (``FACTFLOW_SSE_HEARTBEAT=5``,
-``FACTFLOW_MAX_BODY_BYTES=4194304``, ``FACTFLOW_API_TOKEN=…``).
+``FACTFLOW_MAX_BODY_BYTES=4194304``, ``FACTFLOW_API_TOKEN=…``).  What is bounded
+how (body size and read time, head time, keep-alive) is drawn in
+``docs/operations.md`` (Security).
 """
 
 from __future__ import annotations
@@ -43,6 +45,21 @@ class ServerSettings(FactFlowSettings):
         default=None,
         description="Directory of the web UI build to serve at '/'; default: the one "
         "packaged with the server (factflow_server/_ui).",
+    )
+    http_header_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds a request line and headers may take to arrive in full (from "
+        "the connection opening or the request's first byte); then the connection is closed.",
+    )
+    http_body_timeout: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds a whole request body may take to arrive; then 408 and the "
+        "connection is closed.",
+    )
+    http_keep_alive_timeout: int = Field(
+        default=5, ge=1, description="Seconds an idle keep-alive connection stays open."
     )
     retry_after_seconds: int = Field(
         default=5, ge=0, description="Retry-After sent with 503 'capacity exceeded' problems."

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import os
+import stat
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import IO, Any
 
 from factflow_protocols import AdapterContext
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
+from factflow_engine.builtins.file_options import FileOptions, static_path
 from factflow_engine.builtins.globbing import compile_glob
 from factflow_engine.registry import ComponentOptions
 
@@ -40,10 +43,18 @@ class FilesAdapter:
     Hidden files and directories (a name starting with ``.``) are skipped unless
     ``include_hidden``; ``exclude`` patterns drop matches (and prune whole
     directories such as ``bench/**``).  A missing ``root`` is an error.
+
+    ``root`` must lie under the server's file roots (a root outside them is a
+    config issue when the config is saved); symlinked directories are not
+    followed, and a file is yielded only when it is a regular file whose real
+    path (symlinks resolved) is under the file roots too.
     """
 
-    class Options(ComponentOptions):
-        root: str = Field(description="Directory to scan (relative to the working directory).")
+    class Options(FileOptions):
+        root: str = Field(
+            description="Directory to scan (relative to the working directory); it must lie "
+            "under the server's file roots (FACTFLOW_FILE_ROOTS)."
+        )
         pattern: str | list[str] = Field(
             default="**/*", description="Glob(s) over relative paths; ** spans directories."
         )
@@ -52,6 +63,11 @@ class FilesAdapter:
         include_hidden: bool = Field(
             default=False, description="Also yield hidden files and directories ('.name')."
         )
+
+        @field_validator("root")
+        @classmethod
+        def _root_under_file_roots(cls, value: str, info: ValidationInfo) -> str:
+            return static_path(value, info)
 
         @field_validator("pattern")
         @classmethod
@@ -77,6 +93,8 @@ class FilesAdapter:
             yield item
 
     def _scan(self) -> list[dict[str, Any]]:
+        access = self.options.file_access
+        access.check(self.options.root)  # FileAccessError naming the rule
         root = Path(self.options.root).expanduser()
         if not root.exists():
             raise FileNotFoundError(
@@ -100,7 +118,7 @@ class FilesAdapter:
                     continue
                 if any(p.match(rel) for p in self._patterns) and not self._excluded(rel):
                     path = base / name
-                    if path.is_file():
+                    if access.refusal(path) is None and _regular(path):
                         found.append((rel, path))
         found.sort(key=lambda item: item[0])
         if self.options.max_files is not None:
@@ -122,29 +140,48 @@ class FilesAdapter:
 class JsonlAdapter:
     """Yields one payload per non-blank line of a JSON Lines file.
 
-    A line that is not JSON stops the adapter with an error naming ``file:line``.
+    A line that is not JSON, or longer than ``max_line_chars``, stops the
+    adapter with an error naming ``file:line``.  The file must be a regular
+    file under the server's file roots (a static path outside them is a config
+    issue when the config is saved).
     """
 
-    class Options(ComponentOptions):
-        path: str = Field(description="The .jsonl file to read.")
+    class Options(FileOptions):
+        path: str = Field(
+            description="The .jsonl file to read; it must lie under the server's file roots "
+            "(FACTFLOW_FILE_ROOTS)."
+        )
+        max_line_chars: int = Field(
+            default=10_000_000, ge=1, description="A longer line (in characters) stops the adapter."
+        )
+
+        @field_validator("path")
+        @classmethod
+        def _path_under_file_roots(cls, value: str, info: ValidationInfo) -> str:
+            return static_path(value, info)
 
     def __init__(self, options: Options) -> None:
         self.options = options
 
     async def produce(self, ctx: AdapterContext) -> AsyncIterator[Any]:
-        path = await asyncio.to_thread(Path(self.options.path).expanduser)
+        path = self.options.path
         try:
-            handle = await asyncio.to_thread(path.open, "r", encoding="utf-8")
+            raw = await asyncio.to_thread(self.options.file_access.open_binary, path)
         except FileNotFoundError:
-            raise FileNotFoundError(
-                f"jsonl adapter: file {self.options.path!r} does not exist (looked for"
-                f" {path.absolute()})"
-            ) from None
+            raise FileNotFoundError(f"jsonl adapter: file {path!r} does not exist") from None
+        except PermissionError as exc:
+            raise PermissionError(f"jsonl adapter: {exc}") from None
+        handle = io.TextIOWrapper(raw, encoding="utf-8")
+        limit = self.options.max_line_chars
         try:
             lineno = 0
-            while batch := await asyncio.to_thread(_read_lines, handle, 512):
+            while batch := await asyncio.to_thread(_read_lines, handle, 512, limit + 1):
                 for line in batch:
                     lineno += 1
+                    if len(line) > limit and not line.endswith("\n"):
+                        raise ValueError(
+                            f"{path}:{lineno}: the line is longer than max_line_chars={limit}"
+                        )
                     if not line.strip():
                         continue
                     try:
@@ -158,10 +195,19 @@ class JsonlAdapter:
             handle.close()
 
 
-def _read_lines(handle: IO[str], count: int) -> list[str]:
+def _regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return False
+
+
+def _read_lines(handle: IO[str], count: int, limit: int) -> list[str]:
+    """Up to ``count`` lines, each read at most ``limit`` characters far (a longer
+    line comes back cut at ``limit``, and the caller refuses it)."""
     lines: list[str] = []
     for _ in range(count):
-        line = handle.readline()
+        line = handle.readline(limit)
         if not line:
             break
         lines.append(line)

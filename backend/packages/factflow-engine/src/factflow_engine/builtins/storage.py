@@ -34,6 +34,36 @@ def _template_fields(template: str) -> list[str]:
     return names
 
 
+_MARK = "\x00"  # stands for a placeholder's value: never part of a literal key
+_CONTROL = re.compile(r"[\x01-\x1f\x7f-\x9f]")
+
+
+def _static_key_problem(template: str) -> str | None:
+    """What is certainly wrong with every key ``template`` can render, judged on
+    its literal text alone (placeholders may hold anything), or ``None``.
+
+    The same rules as the storage layer's key check: relative, '/'-separated,
+    no '.', '..' or empty segment, no backslash, no control character."""
+    rendered = "".join(
+        literal.replace(_MARK, "") + (_MARK if name is not None else "")
+        for literal, name, _, _ in string.Formatter().parse(template)
+    )
+    if rendered.startswith(("/", "\\")):
+        return "it is absolute (starts with '/' or '\\'); a key is a relative path"
+    if re.match(r"^[A-Za-z]:", rendered):
+        return "it starts with a drive letter; a key is a relative path"
+    if "\\" in rendered:
+        return "it contains a backslash; separate segments with '/'"
+    if _CONTROL.search(rendered):
+        return "it contains a control character"
+    for index, segment in enumerate(rendered.split("/")):
+        if segment in (".", ".."):
+            return f"segment {index + 1} is {segment!r}; a key stays inside the run's storage"
+        if not segment:
+            return f"segment {index + 1} is empty (a leading, trailing or doubled '/')"
+    return None
+
+
 class StorageWrite:
     """Writes the payload through ``ctx.storage.put`` and passes it on with ``"stored_key"``.
 
@@ -59,6 +89,9 @@ class StorageWrite:
                 _template_fields(value)
             except ValueError as exc:
                 raise ValueError(str(exc)) from None
+            problem = _static_key_problem(value)
+            if problem is not None:
+                raise ValueError(f"key template {value!r} can never be a valid key: {problem}")
             return value
 
     def __init__(self, options: Options) -> None:

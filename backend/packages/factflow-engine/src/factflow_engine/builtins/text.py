@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import codecs
-from pathlib import Path
 from typing import Any, Literal
 
 from factflow_protocols import Message, ProcessorContext
 from pydantic import Field, field_validator, model_validator
 
+from factflow_engine.builtins.file_options import FileOptions
 from factflow_engine.builtins.payloads import MISSING, field_value, require_field
 from factflow_engine.builtins.sentences import split_into_sentences
 from factflow_engine.registry import ComponentOptions
@@ -20,11 +20,13 @@ __all__ = ["Chunk", "ReadText", "SplitSentences"]
 class ReadText:
     """Reads the file at ``payload["path"]`` and passes the payload on with ``"text"`` added.
 
-    A missing file, a file over ``max_bytes`` or undecodable bytes (with
-    ``errors: strict``) fail the message with a message naming the file.
+    Only regular files under the server's file roots are read (see
+    ``factflow_engine.file_access``).  A refused path, a missing file, a file
+    over ``max_bytes`` (counted as read) or undecodable bytes (with ``errors:
+    strict``) fail the message with a message naming the file.
     """
 
-    class Options(ComponentOptions):
+    class Options(FileOptions):
         encoding: str = Field(default="utf-8", description="Text encoding (a Python codec name).")
         errors: Literal["strict", "replace", "ignore"] = Field(
             default="strict", description="What to do with bytes the encoding cannot decode."
@@ -51,16 +53,12 @@ class ReadText:
         return {**message.payload, "text": text}
 
     def _read(self, path: str) -> str:
-        file = Path(path)
         try:
-            size = file.stat().st_size
+            data = self.options.file_access.read_bytes(path, self.options.max_bytes)
         except FileNotFoundError:
             raise FileNotFoundError(f"read_text: file {path!r} does not exist") from None
-        if size > self.options.max_bytes:
-            raise ValueError(
-                f"read_text: {path!r} is {size} bytes, over max_bytes={self.options.max_bytes}"
-            )
-        data = file.read_bytes()
+        except (PermissionError, ValueError) as exc:
+            raise type(exc)(f"read_text: {exc}") from None
         try:
             return data.decode(self.options.encoding, self.options.errors)
         except UnicodeDecodeError as exc:

@@ -146,7 +146,8 @@ def check_components(
             continue
         if isinstance(options, dict):
             model: type[BaseModel] = cls.Options  # type: ignore[attr-defined]
-            _check_options(model, options, deferred, (*path, "with"), out, templated)
+            context = registry.validation_context
+            _check_options(model, options, deferred, (*path, "with"), out, templated, context)
     return out.items
 
 
@@ -185,6 +186,7 @@ def _check_options(
     base: FieldPath,
     out: _Issues,
     templated: bool,
+    context: dict[str, Any],
 ) -> None:
     probe = {
         key: (substitute(value, {}) if templated else value)
@@ -192,7 +194,7 @@ def _check_options(
         if key not in deferred
     }
     try:
-        model.model_validate(probe)
+        model.model_validate(probe, context=context)
     except ValidationError as exc:
 
         def skip(loc: FieldPath) -> bool:
