@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import Any
 
-from factflow_engine import Registry, RouteDirectory, load_definition, resolve
+from factflow_engine import Registry, ResolvedPipeline, RouteDirectory, load_definition, resolve
 from factflow_infra.db import Database
 
 from factflow_execution._errors import ConfigArchivedError
@@ -30,8 +31,9 @@ async def config_snapshot(
         config = await PipelineConfigRepository(conn).get(config_name, version)
     if config.archived:
         raise ConfigArchivedError(config.name)
-    definition = load_definition(config.definition, registry=registry)
-    resolved = resolve(definition, params, registry=registry)
+    # checking a stored config and its params is CPU work proportional to its
+    # size (up to FACTFLOW_CONFIG_MAX_NODES values): off the event loop
+    resolved = await asyncio.to_thread(_resolve, config.definition, params, registry)
     snapshot = {
         "definition": resolved.definition,
         "params": resolved.params,
@@ -44,3 +46,9 @@ async def config_snapshot(
         },
     }
     return config, snapshot
+
+
+def _resolve(
+    definition: Mapping[str, Any], params: Mapping[str, Any] | None, registry: Registry
+) -> ResolvedPipeline:
+    return resolve(load_definition(definition, registry=registry), params, registry=registry)

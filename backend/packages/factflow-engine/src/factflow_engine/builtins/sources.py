@@ -16,6 +16,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from factflow_engine.builtins.file_options import FileOptions, static_path
 from factflow_engine.builtins.globbing import compile_glob
+from factflow_engine.file_access import FileAccess
 from factflow_engine.registry import ComponentOptions
 
 __all__ = ["FilesAdapter", "InlineAdapter", "JsonlAdapter"]
@@ -118,7 +119,7 @@ class FilesAdapter:
                     continue
                 if any(p.match(rel) for p in self._patterns) and not self._excluded(rel):
                     path = base / name
-                    if access.refusal(path) is None and _regular(path):
+                    if _readable(access, path):
                         found.append((rel, path))
         found.sort(key=lambda item: item[0])
         if self.options.max_files is not None:
@@ -195,8 +196,14 @@ class JsonlAdapter:
             handle.close()
 
 
-def _regular(path: Path) -> bool:
+def _readable(access: FileAccess, path: Path) -> bool:
+    """Whether the walk yields ``path``: a regular file, and, when it is a symlink,
+    one whose target the policy allows.  (The walk starts at the checked, resolved
+    root and never descends into symlinked directories, so only a symlinked file
+    can lead elsewhere.)"""
     try:
+        if path.is_symlink() and access.refusal(path) is not None:
+            return False
         return stat.S_ISREG(path.stat().st_mode)
     except OSError:
         return False
