@@ -81,6 +81,12 @@ test("failures: open a failed message's ancestry, replay the failed ones, downlo
   const expected = await (await fetch(`${server.url}/api/v1/executions/${run.id}/storage/objects/${key}`)).arrayBuffer();
   expect(Buffer.compare(saved, Buffer.from(expected))).toBe(0);
   expect(download.suggestedFilename()).toBe(key.split("/").at(-1));
+  // Every object at once: the run's tar archive, each key a member.
+  const [archive] = await Promise.all([page.waitForEvent("download"), page.getByTestId("download-all").click()]);
+  expect(archive.suggestedFilename()).toBe(`${run.id}.tar`);
+  const tar = await readFile(await archive.path());
+  expect(tar.subarray(257, 262).toString()).toBe("ustar");
+  expect(tar.includes(Buffer.from(key))).toBe(true);
 
   // Replay the failed messages from the UI: a new execution linked to this one.
   await page.getByRole("button", { name: "Replay…" }).click();
@@ -90,4 +96,14 @@ test("failures: open a failed message's ancestry, replay the failed ones, downlo
   await expect(page.getByTestId("parent-link")).toHaveText(run.id.slice(0, 13));
   await expect(page.locator(".page-header [data-status]")).toHaveText("completed");
   await expect(page.locator('[data-total="received"]')).toHaveText("2");
+
+  // A replayed message's chain goes on in the run it replays: its ancestry says so and links there.
+  await page.getByRole("link", { name: "Lineage" }).click();
+  await page.locator(".lineage-table tbody tr").first().click();
+  const continues = page.getByTestId("continues");
+  await expect(continues).toContainText(run.id.slice(0, 13));
+  await continues.getByRole("link").click();
+  await expect(page).toHaveURL(new RegExp(`/executions/${run.id}/lineage\\?message=`));
+  await expect(page.getByTestId("message-detail")).toBeVisible();
+  await expect(page.getByTestId("descendants").locator("li").first()).toBeVisible();
 });

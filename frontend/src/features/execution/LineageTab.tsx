@@ -1,18 +1,17 @@
-import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
+import { useInfiniteQuery } from "@tanstack/react-query";
+import { useState } from "react";
 import { Link, useOutletContext, useSearchParams } from "react-router";
-import type { Execution, LineageRecord } from "../../api/types";
+import { ApiError } from "../../api/client";
+import { isTerminal, type Execution, type LineageRecord } from "../../api/types";
 import { JsonView } from "../../components/JsonView";
 import { Empty, ErrorState, Loading } from "../../components/States";
 import { count, dateTime } from "../../lib/format";
-import { fetchLineage, type LineageFilter } from "./queries";
+import { SHORT_ID } from "../../lib/ids";
+import { fetchLineage, useAncestry, useDescendants, usePayload, type LineageFilter } from "./queries";
 import { useSelection } from "./selection";
-import { messageTree } from "./tree";
 
 const PAGE = 200;
 const STATUSES = ["processed", "failed", "filtered", "cancelled"] as const;
-/** Records read to draw a message's tree in the browser. */
-const TREE_LIMIT = 10_000;
-const TREE_PAGES = 5;
 
 export function routesOf(execution: Execution): string[] {
   const definition = execution.config_snapshot["definition"] as { routes?: Record<string, unknown> } | undefined;
@@ -171,28 +170,48 @@ function RecordList({
   );
 }
 
-async function allRecords(executionId: string): Promise<{ records: LineageRecord[]; complete: boolean }> {
-  const records: LineageRecord[] = [];
-  let after: number | undefined;
-  for (let page = 0; page < TREE_PAGES; page += 1) {
-    const result = await fetchLineage(executionId, {}, after, TREE_LIMIT);
-    records.push(...result.items);
-    if (result.next_after === null) return { records, complete: true };
-    after = result.next_after;
+/** A record's input payload: inline, or read from storage when the record keeps it there. */
+function Payload({ execution, record, eager = false }: { execution: Execution; record: LineageRecord; eager?: boolean }) {
+  const stored = record.payload === null && !!record.payload_ref;
+  const [asked, setAsked] = useState(eager);
+  const query = usePayload(execution.id, record.message_id, stored && asked);
+  if (!stored) return <JsonView value={record.payload} label={`Payload of ${record.message_id}`} />;
+  if (!asked) {
+    return (
+      <p className="muted small">
+        Kept in storage (over 64 KiB).{" "}
+        <button type="button" onClick={() => setAsked(true)}>
+          Load it
+        </button>
+      </p>
+    );
   }
-  return { records, complete: false };
+  if (query.isPending) return <Loading what="the payload" />;
+  if (query.isError) return <ErrorState error={query.error} what="the payload" retry={() => void query.refetch()} />;
+  return <JsonView value={query.data} label={`Payload of ${record.message_id}`} />;
 }
 
-function RecordLine({ record, onPick, depth = 0 }: { record: LineageRecord; onPick: (id: string) => void; depth?: number }) {
+function RecordLine({
+  execution,
+  record,
+  onPick,
+  depth = 0,
+}: {
+  execution: Execution;
+  record: LineageRecord;
+  onPick: (id: string) => void;
+  depth?: number;
+}) {
+  const [open, setOpen] = useState(false);
   return (
     <li style={{ marginLeft: `${depth * 1.1}rem` }} data-tree-message={record.message_id}>
       <button type="button" className="link-button mono" onClick={() => onPick(record.message_id)}>
         {record.message_id.slice(0, 12)}
       </button>{" "}
       <span className="muted">at</span> {record.route} <span className={`badge lineage-${record.status}`}>{record.status}</span>
-      <details>
+      <details onToggle={(event) => setOpen(event.currentTarget.open)}>
         <summary className="small muted">payload</summary>
-        <JsonView value={record.payload} label={`Payload of ${record.message_id}`} />
+        {open && <Payload execution={execution} record={record} eager />}
       </details>
     </li>
   );
@@ -207,24 +226,25 @@ function MessageDetail({
   messageId: string;
   onPick: (messageId: string) => void;
 }) {
-  // Until the server answers ancestry and descendants itself, the tree is
-  // drawn from the run's lineage records (read once, at most 50,000).
-  const query = useQuery({
-    queryKey: ["execution", execution.id, "lineage", "tree"],
-    queryFn: () => allRecords(execution.id),
-    staleTime: 5_000,
-  });
-  if (query.isPending) return <Loading what="the message's lineage" />;
-  if (query.isError) return <ErrorState error={query.error} what="lineage" retry={() => void query.refetch()} />;
-  const tree = messageTree(query.data.records, messageId);
-  const record = tree.record;
-  if (!record) {
-    return (
-      <Empty title={`No record of message ${messageId.slice(0, 12)} yet.`}>
-        {query.data.complete ? "It has not settled at any route." : "It is past the first 50,000 records."}
-      </Empty>
-    );
+  // Ancestry and descendants come from the server, which walks the lineage
+  // by index (the subtree bounded), whatever the size of the run.
+  const ancestry = useAncestry(execution.id, messageId);
+  const descendants = useDescendants(execution.id, messageId);
+  if (ancestry.isPending) return <Loading what="the message's lineage" />;
+  if (ancestry.isError) {
+    if (ancestry.error instanceof ApiError && ancestry.error.status === 404) {
+      return (
+        <Empty title={`No record of message ${messageId.slice(0, 12)} yet.`}>
+          It has not settled at any route of this run{isTerminal(execution.status) ? "." : " so far."}
+        </Empty>
+      );
+    }
+    return <ErrorState error={ancestry.error} what="lineage" retry={() => void ancestry.refetch()} />;
   }
+  const chain = ancestry.data.items;
+  const record = chain.at(-1);
+  if (!record) return <Empty title={`No record of message ${messageId.slice(0, 12)} yet.`} />;
+  const continues = ancestry.data.continues;
   return (
     <div className="message-detail" data-testid="message-detail" data-message={record.message_id}>
       <dl className="facts">
@@ -251,30 +271,51 @@ function MessageDetail({
         </>
       )}
       <h3>Payload</h3>
-      {record.payload_ref ? (
-        <p className="muted">Stored separately ({record.payload_ref}).</p>
-      ) : (
-        <JsonView value={record.payload} label="Payload" />
-      )}
+      <Payload execution={execution} record={record} />
       <h3>Ancestry</h3>
-      {tree.ancestry.length === 0 ? (
-        <p className="muted">A root message (it came from the source).</p>
+      {continues && (
+        <p className="small" data-testid="continues">
+          Continues message <code>{continues.message_id.slice(0, 12)}</code> of{" "}
+          {continues.execution_id ? (
+            <Link to={`/executions/${continues.execution_id}/lineage?message=${continues.message_id}`}>
+              the run it replays ({continues.execution_id.slice(0, SHORT_ID)})
+            </Link>
+          ) : (
+            "a run since deleted"
+          )}
+          .
+        </p>
+      )}
+      {chain.length <= 1 ? (
+        !continues && <p className="muted">A root message (it came from the source).</p>
       ) : (
         <ol className="tree" data-testid="ancestry">
-          {tree.ancestry.map((ancestor) => (
-            <RecordLine key={ancestor.message_id} record={ancestor} onPick={onPick} />
+          {chain.slice(0, -1).map((ancestor) => (
+            <RecordLine key={ancestor.id} execution={execution} record={ancestor} onPick={onPick} />
           ))}
         </ol>
       )}
       <h3>Descendants</h3>
-      {tree.descendants.length === 0 ? (
-        <p className="muted">None: nothing was derived from it.</p>
+      {descendants.isPending ? (
+        <Loading what="the descendants" />
+      ) : descendants.isError ? (
+        <ErrorState error={descendants.error} what="the descendants" retry={() => void descendants.refetch()} />
+      ) : descendants.data.items.length === 0 ? (
+        <p className="muted">None: nothing was derived from it{isTerminal(execution.status) ? "." : " yet."}</p>
       ) : (
-        <ul className="tree" data-testid="descendants">
-          {tree.descendants.map(({ record: child, depth }) => (
-            <RecordLine key={child.message_id} record={child} onPick={onPick} depth={depth - 1} />
-          ))}
-        </ul>
+        <>
+          <ul className="tree" data-testid="descendants">
+            {descendants.data.items.map((child) => (
+              <RecordLine key={child.id} execution={execution} record={child} onPick={onPick} depth={child.depth - 1} />
+            ))}
+          </ul>
+          {descendants.data.truncated && (
+            <p className="small muted" data-testid="descendants-truncated">
+              The first {count(descendants.data.items.length)} shown; the subtree has more. Pick one of them to go
+              further down.
+            </p>
+          )}
+        </>
       )}
       <p className="small muted">
         <Link to={`../failures`}>All failures</Link>

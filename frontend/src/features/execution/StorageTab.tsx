@@ -53,6 +53,15 @@ export function StorageTab() {
             {count(objects.length)}
             {query.hasNextPage ? "+" : ""}
           </span>
+          <a
+            className="button small"
+            href={`/api/v1/executions/${encodeURIComponent(execution.id)}/storage/archive`}
+            download
+            data-testid="download-all"
+            title="Every object of the run as one tar archive (streamed)"
+          >
+            Download all (.tar)
+          </a>
         </header>
         <div className="table-wrap">
           <table className="data-table storage-table">
