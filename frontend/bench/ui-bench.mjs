@@ -123,11 +123,17 @@ async function follow(browser) {
         return { seq, status };
       }),
     ]);
-    backlog.push({ t: (Date.now() - started) / 1000, server: row.last_event_seq, browser: shown.seq });
     if (serverDoneAt === null && ["completed", "failed", "cancelled", "interrupted"].includes(row.status)) {
       serverDoneAt = Date.now();
       terminal = row;
     }
+    // `done`: the server's run had ended (what follows is the page catching up).
+    backlog.push({
+      t: (Date.now() - started) / 1000,
+      server: row.last_event_seq,
+      browser: shown.seq,
+      done: serverDoneAt !== null,
+    });
     if (serverDoneAt !== null && shown.seq >= terminal.last_event_seq && shown.status === terminal.status) break;
     if (Date.now() - started > (args.timeout ?? 600) * 1000) throw new Error("timed out following the run");
     await new Promise((r) => setTimeout(r, 200));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { ExecutionEvent } from "../../api/types";
+import type { Dag, ExecutionEvent } from "../../api/types";
 import { liveEdgeCount } from "./dagCounts";
-import { foldCounts, isTerminalEvent } from "./events";
+import { foldCounts, isTerminalEvent, needsEdgeCounts } from "./events";
 
 const event = (seq: number, kind: string, data: Record<string, unknown>): ExecutionEvent => ({
   execution_id: "e",
@@ -46,5 +46,24 @@ describe("liveEdgeCount", () => {
     expect(liveEdgeCount(edge, new Map([["b", 1]]), live)).toBe(12);
     expect(liveEdgeCount(edge, new Map([["b", 2]]), live)).toBe(3); // fan-in: only lineage can tell
     expect(liveEdgeCount(edge, new Map([["b", 1]]), {})).toBe(3);
+  });
+});
+
+describe("when the DAG is read again during a run", () => {
+  const dag = (edges: [string, string][]): Dag => ({
+    execution_id: "e",
+    status: "running",
+    nodes: [],
+    edges: edges.map(([source, target]) => ({ source, target, messages: 0, queue: null })),
+  });
+
+  it("not while every route has at most one input (progress events carry those counts)", () => {
+    expect(needsEdgeCounts(dag([["src", "mid"], ["mid", "sink"]]))).toBe(false);
+    expect(needsEdgeCounts(dag([["src", "a"], ["src", "b"]]))).toBe(false);
+  });
+
+  it("when a route joins several inputs, or before the DAG was read at all", () => {
+    expect(needsEdgeCounts(dag([["a", "sink"], ["b", "sink"]]))).toBe(true);
+    expect(needsEdgeCounts(undefined)).toBe(true);
   });
 });
