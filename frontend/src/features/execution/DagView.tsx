@@ -53,6 +53,11 @@ const RouteNode = memo(function RouteNode({ data }: NodeProps<RouteFlowNode>) {
           </div>
         ))}
       </dl>
+      {counts.lost > 0 && (
+        <p className="dag-node-lost small" data-count="lost" title="Lost when the server process died; a resume processes them.">
+          {count(counts.lost)} lost
+        </p>
+      )}
       {route.kind !== "sink" && <Handle type="source" position={Position.Right} />}
     </div>
   );
@@ -88,6 +93,7 @@ function pickCounts(node: DagNode, live: StatsCounts | undefined): StatsCounts {
     filtered: 0,
     cancelled: 0,
     in_flight: 0,
+    lost: 0,
   };
   if (!live) return fetched;
   return live.received >= fetched.received ? live : fetched;

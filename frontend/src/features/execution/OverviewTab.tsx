@@ -19,6 +19,12 @@ export function OverviewTab() {
             <dd data-total={field}>{count(totals?.[field] ?? 0)}</dd>
           </div>
         ))}
+        {(totals?.lost ?? 0) > 0 && (
+          <div className="warn" title="Received from recorded parents but never recorded when the server process died; a resume processes them.">
+            <dt>lost</dt>
+            <dd data-total="lost">{count(totals?.lost ?? 0)}</dd>
+          </div>
+        )}
         <div>
           <dt>objects</dt>
           <dd>{count(stats?.storage_objects ?? 0)}</dd>

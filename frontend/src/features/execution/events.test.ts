@@ -17,6 +17,7 @@ const counts = (processed: number) => ({
   filtered: 0,
   cancelled: 0,
   in_flight: 0,
+  lost: 0,
 });
 
 describe("foldCounts", () => {
