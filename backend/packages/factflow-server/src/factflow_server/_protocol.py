@@ -27,7 +27,8 @@ __all__ = ["BoundedH11Protocol", "bounded_protocol"]
 class BoundedH11Protocol(H11Protocol):
     """h11 with a deadline for each request head (``header_timeout`` seconds)."""
 
-    header_timeout: ClassVar[float] = 10.0
+    #: set by ``bounded_protocol`` from ``FACTFLOW_HTTP_HEADER_TIMEOUT``
+    header_timeout: ClassVar[float]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
