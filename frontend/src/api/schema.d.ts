@@ -408,6 +408,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/executions/{execution_id}/logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An execution's log (paged)
+         * @description What the run's processors and adapters logged, and every failed message attempt with its traceback, in seq order. At most `FACTFLOW_MAX_LOG_RECORDS` records per run are kept; a last `warning` record from logger `factflow.logs` says how many more were dropped.
+         */
+        get: operations["list_logs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/executions/{execution_id}/logs/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Follow an execution's log (SSE)
+         * @description The log's records after `after` (or `Last-Event-ID`), then live ones as they are written, without gap or duplicate; the same filters as `/logs`. Once the execution is terminal and its log has been sent to the end (at once for a finished run), a last frame `event: status` without id carries `{"execution_id", "kind": "status", "data": {"status"}}` and the stream ends.
+         */
+        get: operations["stream_logs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/executions/{execution_id}/replay": {
         parameters: {
             query?: never;
@@ -1122,6 +1162,68 @@ export interface components {
             status: "pending" | "running" | "completed" | "failed" | "cancelled" | "interrupted";
         };
         /**
+         * ExecutionLogRecord
+         * @description One record of a run's log: what a processor or adapter logged, or a failure.
+         */
+        ExecutionLogRecord: {
+            /**
+             * At
+             * Format: date-time
+             * @description When it was logged (UTC).
+             */
+            at: string;
+            /**
+             * Attempt
+             * @description The processing attempt of that message (1, 2, …).
+             */
+            attempt: number | null;
+            /**
+             * Execution Id
+             * @description The execution whose log this is.
+             */
+            execution_id: string;
+            /**
+             * Level
+             * @description debug, info, warning, error or critical.
+             */
+            level: string;
+            /**
+             * Level No
+             * @description The numeric logging level (10 debug … 50 critical).
+             */
+            level_no: number;
+            /**
+             * Logger
+             * @description The name of the logger that wrote it.
+             */
+            logger: string;
+            /**
+             * Message
+             * @description The formatted log message (long ones are cut).
+             */
+            message: string;
+            /**
+             * Message Id
+             * @description The message being processed, or null (an adapter, the run itself).
+             */
+            message_id: string | null;
+            /**
+             * Route
+             * @description The route, or null for the run as a whole.
+             */
+            route: string | null;
+            /**
+             * Seq
+             * @description Position in the run's log (1, 2, 3 …): the paging cursor.
+             */
+            seq: number;
+            /**
+             * Traceback
+             * @description The formatted exception, when there was one.
+             */
+            traceback: string | null;
+        };
+        /**
          * ExecutionStats
          * @description What an execution did, derived from lineage and storage records.
          *
@@ -1453,6 +1555,22 @@ export interface components {
              * @description processed, failed, filtered or cancelled.
              */
             status: string;
+        };
+        /**
+         * LogPage
+         * @description One page of a run's log in seq order.
+         */
+        LogPage: {
+            /**
+             * Items
+             * @description Records in seq order.
+             */
+            items: components["schemas"]["ExecutionLogRecord"][];
+            /**
+             * Next After
+             * @description Pass as ?after= for the next page; null on the last page so far (a running execution may log more: follow it with /logs/stream).
+             */
+            next_after: number | null;
         };
         /**
          * LoginRequest
@@ -3854,6 +3972,151 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
+                };
+            };
+            /** @description Unknown execution id, config name, schedule or object key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (a bad value, or an unknown query parameter); 'issues' names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or the server still starting; retry shortly. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_logs: {
+        parameters: {
+            query?: {
+                /** @description Only records logged while this message was being processed. */
+                message_id?: string | null;
+                /** @description Only records at this level or above (`warning` includes `error`). */
+                level?: ("debug" | "info" | "warning" | "error" | "critical") | null;
+                /** @description `next_after` of the last page (a `seq`). */
+                after?: number;
+                /** @description Page size. */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description An execution id, or a unique prefix of one (at least 4 characters). */
+                execution_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LogPage"];
+                };
+            };
+            /** @description Unknown execution id, config name, schedule or object key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (a bad value, or an unknown query parameter); 'issues' names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or the server still starting; retry shortly. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    stream_logs: {
+        parameters: {
+            query?: {
+                /** @description Only records logged while this message was being processed. */
+                message_id?: string | null;
+                /** @description Only records at this level or above (`warning` includes `error`). */
+                level?: ("debug" | "info" | "warning" | "error" | "critical") | null;
+                /** @description Resume after this seq (Last-Event-ID wins). */
+                after?: number;
+            };
+            header?: {
+                /** @description The id of the last frame received; the stream resumes after it. */
+                "Last-Event-ID"?: number | null;
+            };
+            path: {
+                /** @description An execution id, or a unique prefix of one (at least 4 characters). */
+                execution_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Log records as Server-Sent Events. Each frame: 'id: <seq>', 'event: log', 'data: <ExecutionLogRecord JSON>'; comment lines are heartbeats; the last frame is 'event: status' with the terminal status. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example id: 7
+                     *     event: log
+                     *     data: {"execution_id":"0190…","seq":7,"at":"2026-01-01T00:00:00Z","level":"warning","level_no":30,"logger":"factflow.run.0190.extract","route":"extract","message_id":"5a1e…","attempt":1,"message":"message 5a1e… failed at route 'extract' after 1 attempt(s): KeyError: 'missing'","traceback":"Traceback (most recent call last): …"}
+                     *
+                     *     event: status
+                     *     data: {"execution_id":"0190…","kind":"status","data":{"status":"completed"}}
+                     */
+                    "text/event-stream": string;
                 };
             };
             /** @description Unknown execution id, config name, schedule or object key. */

@@ -6,7 +6,7 @@
     ├── server                       run the API (same options as factflow-server)
     ├── demo                         the example pipeline end to end, embedded server
     ├── config      apply | validate | list | show | versions | archive | run
-    ├── execution   list | show | cancel | replay | resume | wait | dag | events | lineage | stats
+    ├── execution   list | show | cancel | replay | resume | wait | dag | events | logs | lineage | stats
     ├── schedule    create | list | show | pause | resume | delete | next | fires
     ├── storage     watch | ls | get | export
     └── components  list | show
@@ -27,7 +27,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from factflow_cli import _cmd_events, _cmd_lineage, _cmd_retention
+from factflow_cli import _cmd_events, _cmd_lineage, _cmd_logs, _cmd_retention
 from factflow_cli._cmd_components import app as components_app
 from factflow_cli._cmd_config import app as config_app
 from factflow_cli._cmd_execution import app as execution_app
@@ -226,6 +226,7 @@ def root(
 _cmd_events.register(execution_app)
 _cmd_lineage.register(execution_app)
 _cmd_retention.register(execution_app)
+_cmd_logs.register(execution_app)
 app.add_typer(config_app, name="config")
 app.add_typer(execution_app, name="execution")
 app.add_typer(schedule_app, name="schedule")

@@ -210,6 +210,10 @@ class ApiClient(HttpTransport):
         path = f"/executions/{segment(execution_id)}/lineage/{segment(message_id)}/descendants"
         return as_object(self.get_json(path, params=params))
 
+    def logs(self, execution_id: str, params: Params) -> dict[str, Any]:
+        """One page of the run's log: ``{items, next_after}``."""
+        return as_object(self.get_json(f"/executions/{segment(execution_id)}/logs", params=params))
+
     def storage_objects(self, execution_id: str, params: Params) -> dict[str, Any]:
         """One page of stored objects: ``{items, next_after}``."""
         return as_object(
@@ -242,6 +246,20 @@ class ApiClient(HttpTransport):
     ) -> Iterator[ServerSentEvent]:
         """The execution's events from ``seq > after`` until its terminal status event."""
         return self.stream(f"/executions/{segment(execution_id)}/events", after, on_reconnect)
+
+    def log_stream(
+        self,
+        execution_id: str,
+        *,
+        after: int | None = None,
+        params: Params | None = None,
+        on_reconnect: Callable[[str, int], None] | None = None,
+    ) -> Iterator[ServerSentEvent]:
+        """The run's log records (``event: log``) after ``after``, live, until the
+        closing ``status`` frame."""
+        return self.stream(
+            f"/executions/{segment(execution_id)}/logs/stream", after, on_reconnect, params=params
+        )
 
     def storage_events(
         self,

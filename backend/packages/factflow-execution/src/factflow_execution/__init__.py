@@ -8,10 +8,11 @@ orchestrator per running execution, the first stop request - and finishes
 each run once its orchestrator stopped, as the ``ExecutionStatusCallbackAdapter``
 tells it; ``ExecutionWaiter`` resolves reactively when the run is terminal, and
 ``ExecutionEventStreamer`` / ``StorageEventStreamer`` replay and follow the
-persisted event log.  ``ExecutionService`` is the canonical entry
-point; the REST API maps onto its methods.  Every error it raises on purpose
-is exported (see ``_errors`` for the tree), as is every type its public
-signatures return.
+persisted event log, ``ExecutionLogStreamer`` a run's log (what its
+processors and adapters logged, written by ``RunLogWriter``).
+``ExecutionService`` is the canonical entry point; the REST API maps onto
+its methods.  Every error it raises on purpose is exported (see ``_errors``
+for the tree), as is every type its public signatures return.
 
 Quick use::
 
@@ -37,6 +38,9 @@ from factflow_execution._errors import (
     NothingToReplayError,
 )
 from factflow_execution._events import EventKind, ExecutionEvent
+from factflow_execution._logs_records import ExecutionLogRecord
+from factflow_execution._logs_stream import ExecutionLogStreamer
+from factflow_execution._logs_writer import RunLog, RunLogWriter
 from factflow_execution._manager import Admission, OrchestratorManager
 from factflow_execution._models import (
     ConfigSourceType,
@@ -77,6 +81,8 @@ __all__ = [
     "ExecutionEvent",
     "ExecutionEventStreamer",
     "ExecutionInUseError",
+    "ExecutionLogRecord",
+    "ExecutionLogStreamer",
     "ExecutionNotFoundError",
     "ExecutionPage",
     "ExecutionService",
@@ -102,6 +108,8 @@ __all__ = [
     "ReplaySource",
     "Retention",
     "RouteStats",
+    "RunLog",
+    "RunLogWriter",
     "RunPhase",
     "StatsCounts",
     "StopKind",

@@ -22,6 +22,7 @@ from factflow_protocols import EventBus, QueueBackend, StorageBackend
 
 from factflow_execution._control import ControlChannel
 from factflow_execution._events import EventLog
+from factflow_execution._logs_writer import RunLogWriter
 from factflow_execution._manager import OrchestratorManager
 from factflow_execution._objects import storage_committer
 from factflow_execution._orchestrators import (
@@ -92,6 +93,7 @@ class RunControl:
     control: ControlChannel
     builder: RunBuilder
     commits: StorageCommitter
+    logs: RunLogWriter
 
 
 def run_control(
@@ -107,7 +109,8 @@ def run_control(
     orchestrators: OrchestratorFactory | None,
 ) -> RunControl:
     """One run controller (and its event log, which names its owner as the origin
-    of the events it writes) with recovery, the control channel and the builder."""
+    of the events it writes) with recovery, the control channel, the builder and
+    the writer of run logs."""
     owner = owner_id or default_owner_id()
     events = EventLog(db, bus, origin=owner)
     manager = OrchestratorManager(
@@ -121,6 +124,7 @@ def run_control(
     commits = storage_committer(db, storage, events)
     if isinstance(lineage, LineageRecorder):
         lineage.barrier = commits.flush
+    logs = RunLogWriter(db, bus, origin=owner, max_records=settings.max_log_records)
     factory = orchestrators or pipeline_orchestrators(
         queues=queues,
         lineage=lineage,
@@ -153,6 +157,8 @@ def run_control(
             factory=factory,
             max_failure_events=settings.max_failure_events,
             committer=commits,
+            logs=logs,
         ),
         commits=commits,
+        logs=logs,
     )

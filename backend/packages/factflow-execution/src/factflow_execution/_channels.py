@@ -1,7 +1,8 @@
 """PostgreSQL NOTIFY channels between server processes, and the one function that sends.
 
-Three channels carry wake-ups, never state: ``factflow_events`` says "execution
+Four channels carry wake-ups, never state: ``factflow_events`` says "execution
 X's log grew up to seq N" (readers then read the log by cursor),
+``factflow_logs`` the same of its run log (``execution_logs``),
 ``factflow_control`` asks the process that owns a run to stop it, and
 ``factflow_schedules`` says a schedule changed (every scheduler loop looks again).  Every
 NOTIFY FactFlow issues goes through ``notify``; it runs inside the caller's
@@ -18,10 +19,18 @@ from factflow_foundation import dumps
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-__all__ = ["CONTROL_CHANNEL", "NOTIFY_CHANNEL", "SCHEDULE_CHANNEL", "Wakeup", "notify"]
+__all__ = [
+    "CONTROL_CHANNEL",
+    "LOGS_CHANNEL",
+    "NOTIFY_CHANNEL",
+    "SCHEDULE_CHANNEL",
+    "Wakeup",
+    "notify",
+]
 
 NOTIFY_CHANNEL: Final = "factflow_events"
 CONTROL_CHANNEL: Final = "factflow_control"
+LOGS_CHANNEL: Final = "factflow_logs"
 SCHEDULE_CHANNEL: Final = "factflow_schedules"
 
 _NOTIFY = text("SELECT pg_notify(:channel, :payload)")

@@ -18,8 +18,16 @@ from factflow_infra.pg_listener import PostgresListener
 from factflow_protocols import EventBus
 
 from factflow_execution._changes import EXECUTIONS_TOPIC, ExecutionChange
-from factflow_execution._channels import CONTROL_CHANNEL, NOTIFY_CHANNEL, Wakeup, notify
+from factflow_execution._channels import (
+    CONTROL_CHANNEL,
+    LOGS_CHANNEL,
+    NOTIFY_CHANNEL,
+    Wakeup,
+    notify,
+)
 from factflow_execution._events import execution_topic
+from factflow_execution._logs_records import logs_topic
+from factflow_execution._logs_writer import LogsWritten
 from factflow_execution._manager import OrchestratorManager
 from factflow_execution._models import PipelineExecution
 from factflow_execution._repositories import PipelineExecutionRepository
@@ -53,7 +61,11 @@ class ControlChannel:
         if self._db.is_postgres and self._listener is None:
             self._listener = PostgresListener(
                 self._db.url,
-                {NOTIFY_CHANNEL: self._on_event_notify, CONTROL_CHANNEL: self._on_control},
+                {
+                    NOTIFY_CHANNEL: self._on_event_notify,
+                    LOGS_CHANNEL: self._on_logs_notify,
+                    CONTROL_CHANNEL: self._on_control,
+                },
                 on_resync=self._resync,
             )
             await self._listener.start()
@@ -72,6 +84,14 @@ class ControlChannel:
         self._bus.publish(execution_topic(execution_id), Wakeup(execution_id, data.get("seq")))
         self._bus.publish(EXECUTIONS_TOPIC, ExecutionChange(execution_id, data.get("seq")))
 
+    def _on_logs_notify(self, payload: str) -> None:
+        """Another process wrote records of a run's log: wake local log followers."""
+        data = loads(payload)
+        if data.get("origin") == self._manager.owner_id:
+            return  # ours, already published in-process
+        execution_id = str(data["execution_id"])
+        self._bus.publish(logs_topic(execution_id), LogsWritten(execution_id, data.get("seq")))
+
     def _resync(self) -> None:
         """The LISTEN connection was lost for a while: wake every local reader."""
         self._bus.publish(EXECUTIONS_TOPIC, ExecutionChange("", resync=True))
@@ -79,6 +99,9 @@ class ControlChannel:
             if topic.startswith("execution:"):
                 execution_id = topic.partition(":")[2]
                 self._bus.publish(topic, Wakeup(execution_id))
+            elif topic.startswith("execution-logs:"):
+                execution_id = topic.partition(":")[2]
+                self._bus.publish(topic, LogsWritten(execution_id))
 
     def _on_control(self, payload: str) -> None:
         """A cancel request; only the process that runs the execution acts on it."""

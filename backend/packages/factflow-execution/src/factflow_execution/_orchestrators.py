@@ -27,11 +27,13 @@ from factflow_protocols import (
     Orchestrator,
     OrchestratorCallback,
     QueueBackend,
+    RunLogSink,
     StorageBackend,
 )
 
 from factflow_execution._callbacks import ExecutionStatusCallbackAdapter
 from factflow_execution._events import EventLog
+from factflow_execution._logs_writer import RunLogWriter
 from factflow_execution._manager import OrchestratorManager
 from factflow_execution._models import ConfigSourceType, PipelineExecution, ReplaySource
 from factflow_execution._replay import replay_messages, select_replay_records
@@ -52,6 +54,7 @@ class OrchestratorRequest:
     storage: ExecutionStorage
     initial_messages: Sequence[Message] | None = None
     resume: ResumePlan | None = None
+    logs: RunLogSink | None = None
 
 
 class OrchestratorFactory(Protocol):
@@ -85,6 +88,7 @@ def pipeline_orchestrators(
             initial_messages=request.initial_messages,
             resume=request.resume,
             logger=get_logger(f"factflow.run.{request.execution_id[:13]}"),
+            logs=request.logs,
         )
 
     return build
@@ -105,6 +109,7 @@ class RunBuilder:
         factory: OrchestratorFactory,
         max_failure_events: int,
         committer: StorageCommitter,
+        logs: RunLogWriter | None = None,
     ) -> None:
         self._db = db
         self._storage = storage
@@ -115,6 +120,7 @@ class RunBuilder:
         self._factory = factory
         self._max_failure_events = max_failure_events
         self._committer = committer
+        self._logs = logs
 
     async def build(self, execution: PipelineExecution) -> Orchestrator:
         """The orchestrator for ``execution``; raises when its pipeline cannot be built."""
@@ -140,9 +146,17 @@ class RunBuilder:
         storage = ExecutionStorageService(
             self._db, self._storage, execution.id, committer=self._committer
         )
+        logs = self._logs.open(execution.id) if self._logs is not None else None
         return self._factory(
             OrchestratorRequest(
-                execution.id, pipeline, snapshot["directory"], callback, storage, initial, resume
+                execution.id,
+                pipeline,
+                snapshot["directory"],
+                callback,
+                storage,
+                initial,
+                resume,
+                logs,
             )
         )
 

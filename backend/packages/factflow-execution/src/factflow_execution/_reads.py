@@ -25,6 +25,8 @@ from factflow_protocols import EventBus, StorageBackend, StoredObject
 
 from factflow_execution._changes import ExecutionChangeStream
 from factflow_execution._dag import DAGResponse, build_dag
+from factflow_execution._logs_records import ExecutionLogRecord, level_number, read_logs
+from factflow_execution._logs_stream import ExecutionLogStreamer
 from factflow_execution._manager import OrchestratorManager
 from factflow_execution._models import (
     ALL_STATUSES,
@@ -219,6 +221,29 @@ class ExecutionReads:
         await self.get(execution_id)
         return await read_object(self.db, self.storage, execution_id, key)
 
+    async def logs(
+        self,
+        execution_id: str,
+        *,
+        message_id: str | None = None,
+        level: str | int | None = None,
+        after: int = 0,
+        limit: int = 100,
+    ) -> builtins.list[ExecutionLogRecord]:
+        """A page of the run's log in seq order: records after ``after``, of one
+        message only and at ``level`` or above when given."""
+        min_level = level_number(level) if level is not None else None
+        await self.get(execution_id)
+        async with self.db.connect() as conn:
+            return await read_logs(
+                conn,
+                execution_id,
+                after=after,
+                limit=limit,
+                message_id=message_id,
+                min_level=min_level,
+            )
+
     # -- waiting and streaming ------------------------------------------------
 
     def waiter(self, execution_id: str) -> ExecutionWaiter:
@@ -235,6 +260,24 @@ class ExecutionReads:
 
     def storage_events(self, execution_id: str, *, after: int = 0) -> StorageEventStreamer:
         return StorageEventStreamer(execution_id, db=self.db, bus=self.bus, after=after)
+
+    def log_stream(
+        self,
+        execution_id: str,
+        *,
+        after: int = 0,
+        message_id: str | None = None,
+        level: str | int | None = None,
+    ) -> ExecutionLogStreamer:
+        """The run's log after ``after``, then live, until the run is terminal."""
+        return ExecutionLogStreamer(
+            execution_id,
+            db=self.db,
+            bus=self.bus,
+            after=after,
+            message_id=message_id,
+            min_level=level_number(level) if level is not None else None,
+        )
 
     def changes(self) -> ExecutionChangeStream:
         """Changes of every execution from now on (subscribed at once; see _changes)."""

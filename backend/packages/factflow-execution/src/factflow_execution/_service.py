@@ -98,6 +98,7 @@ class ExecutionService(ConfigCatalogue, ExecutionReads):
         self.control = wired.control
         self._builder = wired.builder
         self.storage_commits = wired.commits
+        self.run_logs = wired.logs
         self.schedules = ScheduleService(self)
         self.scheduler = Scheduler(self.schedules, db)
         self.retention = Retention.from_settings(settings, db, storage, bus, queues)
@@ -164,6 +165,7 @@ class ExecutionService(ConfigCatalogue, ExecutionReads):
         interrupted += await self.recovery.interrupt_own(reason)
         await self.recovery.stop()
         await self.event_log.flush_posted()
+        await self.run_logs.flush()
         await self.control.stop()
         await self.storage_commits.close()
         await self.lineage.close()

@@ -43,6 +43,7 @@ class SettingDefaults:
     lineage_flush_interval: Final = 0.25
     progress_interval: Final = 0.25
     max_failure_events: Final = 50
+    max_log_records: Final = 10_000
     sqlite_busy_timeout_ms: Final = 30_000
     retention_interval: Final = 3600.0
     config_max_depth: Final = 64
@@ -126,6 +127,12 @@ class FactFlowSettings(BaseSettings):
         default=SettingDefaults.retention_interval,
         gt=0,
         description="Seconds between the server's retention passes (with retention_days).",
+    )
+    max_log_records: int = Field(
+        default=SettingDefaults.max_log_records,
+        ge=0,
+        description="Log records kept per execution; beyond it they are counted and one "
+        "record says how many were dropped.",
     )
     allow_import_paths: bool = Field(
         default=False,

@@ -27,6 +27,7 @@ from factflow_protocols.values import (
     MessageFailure,
     ProgressSnapshot,
     RouteProgress,
+    RunLogRecord,
     RunOutcome,
     StoredObject,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "Processor",
     "ProcessorContext",
     "QueueBackend",
+    "RunLogSink",
     "StorageBackend",
     "StorageObserver",
     "Subscription",
@@ -253,6 +255,20 @@ class LineageSink(Protocol):
 
     async def flush(self) -> None:
         """Return once every entry recorded before the call is durable."""
+
+
+class RunLogSink(Protocol):
+    """Receives one run's log records (per execution: it knows which run).
+
+    ``emit`` never blocks and never raises (it is called from logging
+    handlers on the hot path); the sink batches the writes and bounds what
+    it keeps.  ``close`` is called once, when the run's tasks have stopped:
+    it returns once every record emitted before it is durable.
+    """
+
+    def emit(self, record: RunLogRecord) -> None: ...
+
+    async def close(self) -> None: ...
 
 
 # --- processors and adapters ------------------------------------------------

@@ -18,6 +18,7 @@ __all__ = [
     "MessageFailure",
     "ProgressSnapshot",
     "RouteProgress",
+    "RunLogRecord",
     "RunOutcome",
     "RunOutcomeStatus",
     "StoredObject",
@@ -181,3 +182,23 @@ class RunOutcome:
     status: RunOutcomeStatus
     progress: ProgressSnapshot
     error: str | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class RunLogRecord:
+    """One log record of a run: what a processor or adapter logged, or a failure.
+
+    ``route`` is None for records of the run as a whole; ``message_id`` and
+    ``attempt`` name the message being processed when it was logged (None in
+    an adapter or outside a message).  ``traceback`` is the formatted
+    exception, when the record carries one.
+    """
+
+    at: datetime
+    level: int
+    logger: str
+    message: str
+    route: str | None = None
+    message_id: str | None = None
+    attempt: int | None = None
+    traceback: str | None = None

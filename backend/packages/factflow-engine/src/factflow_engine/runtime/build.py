@@ -6,11 +6,12 @@ import logging
 from collections.abc import Mapping, Sequence
 
 from factflow_foundation import InvalidInputError
-from factflow_protocols import Message, QueueBackend
+from factflow_protocols import Message, QueueBackend, RunLogSink
 
 from factflow_engine.config.resolver import ResolvedPipeline
 from factflow_engine.registry import Registry
 from factflow_engine.runtime.ledger import RouteRuntime
+from factflow_engine.runtime.runlog import RunLogger
 
 __all__ = ["build_routes", "check_inputs"]
 
@@ -54,8 +55,12 @@ def build_routes(
     registry: Registry,
     with_adapters: bool,
     logger: logging.Logger,
+    logs: RunLogSink | None = None,
 ) -> list[RouteRuntime]:
     """One ``RouteRuntime`` per route, in topological order, components instantiated.
+
+    With ``logs``, each route's logger (``ctx.logger``) is a ``RunLogger``
+    writing to the run's log as well.
 
     Raises ``ConfigValidationError`` when a component cannot be created (for
     example it was uninstalled since the pipeline was resolved).
@@ -73,7 +78,11 @@ def build_routes(
             processors=[registry.create_processor(p.type, p.with_) for p in route.processors],
             concurrency=route.concurrency,
             max_retries=route.max_retries if route.max_retries is not None else default_retries,
-            logger=logger.getChild(name),
+            logger=(
+                RunLogger(f"{logger.name}.{name}", logs, name)
+                if logs is not None
+                else logger.getChild(name)
+            ),
         )
         runtime.acks = runtime.queue.needs_ack
         if with_adapters and route.adapter is not None:

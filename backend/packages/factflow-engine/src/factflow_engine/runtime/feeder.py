@@ -17,6 +17,7 @@ from factflow_protocols import Message
 from factflow_engine.runtime.context import RunContext
 from factflow_engine.runtime.continuation import root_message_id
 from factflow_engine.runtime.ledger import RouteRuntime
+from factflow_engine.runtime.runlog import LogScope, current_scope
 from factflow_engine.runtime.worker import FAIRNESS_BATCH, WorkerEnv
 
 __all__ = ["AdapterFeeder", "SeedFeeder"]
@@ -55,6 +56,8 @@ class AdapterFeeder:
         if adapter is None:
             return
         ctx = RunContext(env.execution_id, route.name, env.params, env.storage, route.logger)
+        if env.logs is not None:  # this task's own context: no reset needed
+            current_scope.set(LogScope(env.logs, route.name))
         stop = env.control
         known = self.known
         iterator = adapter.produce(ctx)
@@ -89,7 +92,14 @@ class AdapterFeeder:
                     in_a_row = 0
                     await asyncio.sleep(0)
         except Exception as exc:
-            route.logger.warning("route %r: adapter %r failed", route.name, route.adapter_type)
+            route.logger.warning(
+                "route %r: adapter %r failed: %s: %s",
+                route.name,
+                route.adapter_type,
+                type(exc).__name__,
+                exc,
+                exc_info=(type(exc), exc, exc.__traceback__),
+            )
             stop.request_stop(
                 "failed",
                 f"route {route.name!r}: adapter {route.adapter_type!r} failed:"

@@ -30,6 +30,7 @@ from factflow_protocols import (
     ProgressSnapshot,
     QueueBackend,
     RouteProgress,
+    RunLogSink,
     RunOutcome,
 )
 
@@ -41,6 +42,7 @@ from factflow_engine.runtime.continuation import REGENERATE_HEADER, ResumePlan
 from factflow_engine.runtime.feeder import AdapterFeeder, SeedFeeder
 from factflow_engine.runtime.ledger import RouteRuntime, RunLedger
 from factflow_engine.runtime.pump import CallbackPump
+from factflow_engine.runtime.runlog import RunLogger, install_run_log_capture
 from factflow_engine.runtime.stop import StopSignal
 from factflow_engine.runtime.worker import (
     EMITTING,
@@ -64,7 +66,10 @@ class PipelineOrchestrator:
     ``initial_messages`` (replay) adapters do not run: those messages, with
     their ids, origins and parents kept, are enqueued at their routes and the
     run drains when they and their descendants have settled.  With ``resume``
-    the run finishes an earlier one as its ``ResumePlan`` says.
+    the run finishes an earlier one as its ``ResumePlan`` says.  With ``logs``
+    what processors and adapters log, and every message failure with its
+    traceback, goes to that sink too (``runtime.runlog``); it is closed
+    (flushed) after every task has stopped, before ``on_finished``.
     """
 
     def __init__(
@@ -83,6 +88,7 @@ class PipelineOrchestrator:
         initial_messages: Sequence[Message] | None = None,
         resume: ResumePlan | None = None,
         logger: logging.Logger | None = None,
+        logs: RunLogSink | None = None,
     ) -> None:
         if initial_messages is not None and resume is not None:
             raise ValueError("pass initial_messages (replay) or resume, not both")
@@ -99,7 +105,9 @@ class PipelineOrchestrator:
         self._cancel_grace = max(0.0, cancel_grace)
         self._initial = list(initial_messages) if initial_messages is not None else None
         self._resume = resume
-        self._logger = logger or _default_logger
+        self._logs = logs
+        base = logger or _default_logger
+        self._logger = RunLogger(base.name, logs, None) if logs is not None else base
         self._stop = StopSignal()
         self._pump = CallbackPump(callback, self.progress, progress_interval, self._logger)
         self._acks = AckGate(lineage, self._logger)
@@ -143,7 +151,10 @@ class PipelineOrchestrator:
             registry=self._registry,
             with_adapters=self._initial is None or (resume is not None and resume.run_adapters),
             logger=self._logger,
+            logs=self._logs,
         )
+        if self._logs is not None:
+            install_run_log_capture()
         ledger = self._ledger = RunLedger(self._routes, self._pump, self._stop)
         settings = self.pipeline.config.settings
         env = WorkerEnv(
@@ -159,6 +170,7 @@ class PipelineOrchestrator:
             retry_backoff=settings.retry_backoff,
             retry_backoff_max=settings.retry_backoff_max,
             known=resume.known if resume is not None else None,
+            logs=self._logs,
         )
         if self._initial:
             by_name = {route.name: route for route in self._routes}
@@ -354,6 +366,13 @@ class PipelineOrchestrator:
         except Exception:
             self._logger.exception("execution %s: releasing queues failed", self.execution_id)
         await self._pump.close()
+        if self._logs is not None:
+            try:
+                await self._logs.close()
+            except Exception:
+                self._logger.exception(
+                    "execution %s: closing the run log failed", self.execution_id
+                )
         outcome = self._outcome = RunOutcome(status, self.progress(), error)
         await self._pump.progress(outcome.progress)
         await self._pump.finished(outcome)

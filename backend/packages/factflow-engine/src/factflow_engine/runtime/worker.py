@@ -18,6 +18,7 @@ are not ``known``, and is not recorded: it settled in the earlier run.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,6 +32,7 @@ from factflow_protocols import (
     LineageStatus,
     Message,
     MessageFailure,
+    RunLogSink,
 )
 
 from factflow_engine.runtime.acks import AckGate
@@ -38,6 +40,7 @@ from factflow_engine.runtime.context import RunContext
 from factflow_engine.runtime.continuation import REGENERATE_HEADER, child_message_id
 from factflow_engine.runtime.ledger import RouteRuntime, RunLedger
 from factflow_engine.runtime.pump import CallbackPump
+from factflow_engine.runtime.runlog import LogScope, current_scope
 from factflow_engine.runtime.stop import StopSignal
 
 __all__ = [
@@ -77,6 +80,7 @@ class WorkerEnv:
     retry_backoff_max: float
     acks: AckGate
     known: Callable[[str], bool] | None = None  # resume: ids never to create again
+    logs: RunLogSink | None = None  # the run's log (scope set around each attempt)
 
 
 @dataclass(slots=True, frozen=True)
@@ -153,6 +157,7 @@ class RouteWorker:
     async def _handle(self, message: Message) -> None:
         route = self.route
         control = self.env.control
+        logs = self.env.logs
         attempt = 0
         outputs: list[Any] = []
         error: str | None = None
@@ -160,24 +165,48 @@ class RouteWorker:
         while True:
             attempt += 1
             message.attempt = attempt
+            scope = (
+                current_scope.set(LogScope(logs, route.name, message.id, attempt))
+                if logs is not None
+                else None
+            )
             try:
                 outputs = await self._run_chain(message)
             except Exception as exc:
                 error = f"{type(exc).__name__}: {exc}"
-                if attempt > route.max_retries:
+                final = attempt > route.max_retries
+                self._log_failure(message, attempt, final, exc)
+                if final:
                     status = "failed"
                     break
-                if not control.is_set():
-                    await asyncio.sleep(self._backoff(attempt))
-                if control.is_set():
-                    status = "cancelled"  # a retry was still due; the run stopped first
-                    break
-                continue
-            status = "processed" if outputs else "filtered"
-            error = None
-            break
+            else:
+                status = "processed" if outputs else "filtered"
+                error = None
+                break
+            finally:
+                if scope is not None:
+                    current_scope.reset(scope)
+            if not control.is_set():
+                await asyncio.sleep(self._backoff(attempt))
+            if control.is_set():
+                status = "cancelled"  # a retry was still due; the run stopped first
+                break
         self.phase = SETTLING
         await self._settle(message, status, outputs, error, attempt)
+
+    def _log_failure(self, message: Message, attempt: int, final: bool, exc: Exception) -> None:
+        """A failed attempt, with its traceback, in the run's log (and the server log at
+        INFO / WARNING: a message failure is the run's business, not a server error)."""
+        route = self.route
+        tries = route.max_retries + 1
+        if final:
+            text = "message %s failed at route %r after %d attempt(s): %s: %s"
+            args: tuple[Any, ...] = (message.id, route.name, attempt, type(exc).__name__, exc)
+        else:
+            text = "message %s: attempt %d of %d failed at route %r, retrying: %s: %s"
+            args = (message.id, attempt, tries, route.name, type(exc).__name__, exc)
+        level = logging.WARNING if final else logging.INFO
+        route.logger.log(level, text, *args, exc_info=(type(exc), exc, exc.__traceback__))
 
     def _backoff(self, retry: int) -> float:
         env = self.env

@@ -9,6 +9,7 @@ from factflow_infra.db.errors import (
 from factflow_infra.db.migrations import current_revision, head_revision, upgrade_to_head
 from factflow_infra.db.schema import (
     execution_events,
+    execution_logs,
     lineage_records,
     lineage_records_totals,
     metadata,
@@ -26,6 +27,7 @@ __all__ = [
     "current_revision",
     "display_url",
     "execution_events",
+    "execution_logs",
     "head_revision",
     "lineage_records",
     "lineage_records_totals",

@@ -6,7 +6,9 @@ Tables (DESIGN §3): ``pipeline_configs``, ``pipeline_executions``,
 ``lineage_records`` kept by the lineage writer in the same transaction as the
 rows, so live stats read a few rows instead of aggregating millions; and
 ``schedules`` with ``schedule_fires``, one row per fire time claimed (its
-primary key is what makes a fire time run once across servers).  Alembic
+primary key is what makes a fire time run once across servers); and
+``execution_logs``, what a run's processors and adapters logged (its own
+table, not ``execution_events``: see docs/architecture.md, "Run logs").  Alembic
 migrations under ``factflow_infra/migrations`` create exactly this; a test
 proves autogenerate finds no difference.
 """
@@ -34,6 +36,7 @@ from factflow_infra.db.types import JSONType, UTCDateTime
 
 __all__ = [
     "execution_events",
+    "execution_logs",
     "lineage_records",
     "lineage_records_totals",
     "metadata",
@@ -201,6 +204,30 @@ execution_events = Table(
     Column("data", JSONType, nullable=False),
     Column("at", UTCDateTime, nullable=False),
     PrimaryKeyConstraint("execution_id", "seq"),
+)
+
+# One row per log record of a run, ``seq`` 1, 2, 3 … per execution (given by
+# the process that runs it, written in batches in seq order).
+execution_logs = Table(
+    "execution_logs",
+    metadata,
+    Column(
+        "execution_id",
+        String(36),
+        ForeignKey("pipeline_executions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("seq", Integer, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("level", Integer, nullable=False),
+    Column("logger", String(200), nullable=False),
+    Column("route", String(200), nullable=True),
+    Column("message_id", String(36), nullable=True),
+    Column("attempt", Integer, nullable=True),
+    Column("message", Text, nullable=False),
+    Column("traceback", Text, nullable=True),
+    PrimaryKeyConstraint("execution_id", "seq"),
+    Index("ix_execution_logs_execution_id_message_id_seq", "execution_id", "message_id", "seq"),
 )
 
 schedules = Table(
