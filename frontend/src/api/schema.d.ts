@@ -761,6 +761,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Metrics in the Prometheus text format
+         * @description Runs by status (database-wide), this process's running runs and capacity, messages settled per config/route/outcome, lineage and storage write latency histograms, run log records written and open SSE streams per endpoint. Needs the API token when one is set. The list: docs/operations.md.
+         */
+        get: operations["get_metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/readyz": {
         parameters: {
             query?: never;
@@ -5342,6 +5362,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HealthStatus"];
+                };
+            };
+        };
+    };
+    get_metrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The metrics (text exposition format 0.0.4). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example # HELP factflow_executions Executions in the database by status (…).
+                     *     # TYPE factflow_executions gauge
+                     *     factflow_executions{status="completed"} 42.0
+                     *     factflow_executions{status="running"} 1.0
+                     *     # HELP factflow_messages_total Messages settled by this process's runs, per config, route and … (…).
+                     *     # TYPE factflow_messages_total counter
+                     *     factflow_messages_total{config="facts",outcome="processed",route="extract"} 1200.0
+                     *     # HELP factflow_lineage_write_seconds Time to commit one batch of lineage rows.
+                     *     # TYPE factflow_lineage_write_seconds histogram
+                     *     factflow_lineage_write_seconds_bucket{le="0.005"} 17.0
+                     *     …
+                     */
+                    "text/plain; version=1.0.0; charset=utf-8": string;
                 };
             };
         };

@@ -42,6 +42,7 @@ from factflow_execution._logs_records import ExecutionLogRecord
 from factflow_execution._logs_stream import ExecutionLogStreamer
 from factflow_execution._logs_writer import RunLog, RunLogWriter
 from factflow_execution._manager import Admission, OrchestratorManager
+from factflow_execution._metrics import ExecutionMetrics, LatencyHistogram
 from factflow_execution._models import (
     ConfigSourceType,
     ExecutionStats,
@@ -83,6 +84,7 @@ __all__ = [
     "ExecutionInUseError",
     "ExecutionLogRecord",
     "ExecutionLogStreamer",
+    "ExecutionMetrics",
     "ExecutionNotFoundError",
     "ExecutionPage",
     "ExecutionService",
@@ -92,6 +94,7 @@ __all__ = [
     "ExecutionWaitResult",
     "ExecutionWaiter",
     "IllegalTransitionError",
+    "LatencyHistogram",
     "LocalRun",
     "NothingToReplayError",
     "OrchestratorFactory",

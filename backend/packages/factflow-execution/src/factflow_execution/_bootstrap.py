@@ -24,6 +24,7 @@ from factflow_execution._control import ControlChannel
 from factflow_execution._events import EventLog
 from factflow_execution._logs_writer import RunLogWriter
 from factflow_execution._manager import OrchestratorManager
+from factflow_execution._metrics import ExecutionMetrics
 from factflow_execution._objects import storage_committer
 from factflow_execution._orchestrators import (
     OrchestratorFactory,
@@ -45,6 +46,7 @@ class ServiceParts:
     storage: StorageBackend
     lineage: LineageRecorder
     directory: RouteDirectory
+    metrics: ExecutionMetrics
 
 
 def default_parts(
@@ -66,6 +68,7 @@ def default_parts(
         if owner_id is not None:
             database.name_sessions(owner_id)
     storage = LocalFileStorage(settings.resolved_storage_dir)
+    metrics = ExecutionMetrics()
     return ServiceParts(
         db=database,
         bus=bus or InProcessEventBus(),
@@ -81,8 +84,10 @@ def default_parts(
             batch_size=settings.lineage_batch_size,
             flush_interval=settings.lineage_flush_interval,
             storage=storage,
+            on_batch=metrics.lineage_batch,
         ),
         directory=RouteDirectory(settings.routes, prefix=settings.queue_prefix),
+        metrics=metrics,
     )
 
 
@@ -107,6 +112,7 @@ def run_control(
     lineage: LineageRecorder,
     owner_id: str | None,
     orchestrators: OrchestratorFactory | None,
+    metrics: ExecutionMetrics,
 ) -> RunControl:
     """One run controller (and its event log, which names its owner as the origin
     of the events it writes) with recovery, the control channel, the builder and
@@ -158,6 +164,7 @@ def run_control(
             max_failure_events=settings.max_failure_events,
             committer=commits,
             logs=logs,
+            metrics=metrics,
         ),
         commits=commits,
         logs=logs,

@@ -18,6 +18,7 @@ from factflow_protocols import MessageFailure, ProgressSnapshot, RouteProgress, 
 
 from factflow_execution._events import EventKind, EventLog
 from factflow_execution._manager import OrchestratorManager
+from factflow_execution._metrics import RunMeter
 
 __all__ = ["ExecutionStatusCallbackAdapter"]
 
@@ -32,8 +33,10 @@ class ExecutionStatusCallbackAdapter:
         events: EventLog,
         manager: OrchestratorManager,
         max_failure_events: int,
+        meter: RunMeter | None = None,
     ) -> None:
         self._events = events
+        self._meter = meter
         self._manager = manager
         self.execution_id = execution_id
         self._max_failure_events = max_failure_events
@@ -68,6 +71,8 @@ class ExecutionStatusCallbackAdapter:
         )
 
     async def on_progress(self, progress: ProgressSnapshot) -> None:
+        if self._meter is not None:
+            self._meter.update(progress)
         self._events.post(
             self.execution_id,
             EventKind.PROGRESS,

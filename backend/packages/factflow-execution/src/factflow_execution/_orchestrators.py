@@ -35,6 +35,7 @@ from factflow_execution._callbacks import ExecutionStatusCallbackAdapter
 from factflow_execution._events import EventLog
 from factflow_execution._logs_writer import RunLogWriter
 from factflow_execution._manager import OrchestratorManager
+from factflow_execution._metrics import ExecutionMetrics, TimedStorage
 from factflow_execution._models import ConfigSourceType, PipelineExecution, ReplaySource
 from factflow_execution._replay import replay_messages, select_replay_records
 from factflow_execution._repositories import PipelineExecutionRepository
@@ -110,8 +111,10 @@ class RunBuilder:
         max_failure_events: int,
         committer: StorageCommitter,
         logs: RunLogWriter | None = None,
+        metrics: ExecutionMetrics | None = None,
     ) -> None:
         self._db = db
+        self._metrics = metrics
         self._storage = storage
         self._queues = queues
         self._registry = registry
@@ -142,10 +145,13 @@ class RunBuilder:
             events=self._events,
             manager=self._manager,
             max_failure_events=self._max_failure_events,
+            meter=self._metrics.meter(execution.config_name) if self._metrics else None,
         )
-        storage = ExecutionStorageService(
+        storage: ExecutionStorage = ExecutionStorageService(
             self._db, self._storage, execution.id, committer=self._committer
         )
+        if self._metrics is not None:
+            storage = TimedStorage(storage, self._metrics.storage_write)
         logs = self._logs.open(execution.id) if self._logs is not None else None
         return self._factory(
             OrchestratorRequest(

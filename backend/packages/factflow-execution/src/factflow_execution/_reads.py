@@ -28,6 +28,7 @@ from factflow_execution._dag import DAGResponse, build_dag
 from factflow_execution._logs_records import ExecutionLogRecord, level_number, read_logs
 from factflow_execution._logs_stream import ExecutionLogStreamer
 from factflow_execution._manager import OrchestratorManager
+from factflow_execution._metrics import count_by_status
 from factflow_execution._models import (
     ALL_STATUSES,
     ConfigSourceType,
@@ -243,6 +244,11 @@ class ExecutionReads:
                 message_id=message_id,
                 min_level=min_level,
             )
+
+    async def count_by_status(self) -> dict[str, int]:
+        """Executions per status in the database (all servers sharing it)."""
+        async with self.db.connect() as conn:
+            return await count_by_status(conn)
 
     # -- waiting and streaming ------------------------------------------------
 

@@ -26,6 +26,7 @@ from factflow_execution._configs import ConfigCatalogue
 from factflow_execution._errors import IllegalTransitionError
 from factflow_execution._events import EventKind
 from factflow_execution._manager import Admission
+from factflow_execution._metrics import ExecutionMetrics
 from factflow_execution._models import (
     ConfigSourceType,
     PipelineConfig,
@@ -74,8 +75,10 @@ class ExecutionService(ConfigCatalogue, ExecutionReads):
         directory: RouteDirectory,
         owner_id: str | None = None,
         orchestrators: OrchestratorFactory | None = None,
+        metrics: ExecutionMetrics | None = None,
     ) -> None:
         self.settings = settings
+        self.metrics = metrics or ExecutionMetrics()
         self.registry = registry
         self.queues = queues
         self.lineage = lineage
@@ -91,6 +94,7 @@ class ExecutionService(ConfigCatalogue, ExecutionReads):
             lineage=lineage,
             owner_id=owner_id,
             orchestrators=orchestrators,
+            metrics=self.metrics,
         )
         super().__init__(db=db, bus=bus, storage=storage, manager=wired.manager)
         self.event_log = wired.manager.events
@@ -133,6 +137,7 @@ class ExecutionService(ConfigCatalogue, ExecutionReads):
             directory=parts.directory,
             owner_id=owner_id,
             orchestrators=orchestrators,
+            metrics=parts.metrics,
         )
 
     # -- lifecycle ---------------------------------------------------------

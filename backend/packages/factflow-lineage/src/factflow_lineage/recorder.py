@@ -72,6 +72,7 @@ class LineageRecorder:
         storage: where large payloads spill (``_lineage/<execution>/<message>.json``).
         retry_backoff_initial / retry_backoff_max: delays between retries of a
             failed batch (doubling up to the cap).
+        on_batch: told ``(rows, seconds)`` after each batch committed (metrics).
 
     Constructing it does no I/O and starts no task.
     """
@@ -87,6 +88,7 @@ class LineageRecorder:
         storage: StorageBackend | None = None,
         retry_backoff_initial: float = 0.05,
         retry_backoff_max: float = 2.0,
+        on_batch: Callable[[int, float], None] | None = None,
     ) -> None:
         for name, value in (
             ("batch_size", batch_size),
@@ -107,6 +109,7 @@ class LineageRecorder:
         self._interval = flush_interval
         self._max_buffer = max_buffer
         self._storage = storage
+        self._on_batch = on_batch
         self._backoff = (retry_backoff_initial, max(retry_backoff_initial, retry_backoff_max))
         self._writer = BatchWriter(
             db.dialect, max_inline_payload=max_inline_payload, storage=storage
@@ -317,6 +320,7 @@ class LineageRecorder:
                     await self.barrier()
                 if rows is None:
                     rows = await self._writer.encode(batch)
+                began = time.perf_counter()
                 async with self._db.transaction() as conn:
                     await self._writer.write(conn, rows)
             except Exception as exc:
@@ -337,6 +341,8 @@ class LineageRecorder:
                 delay = min(delay * 2, cap)
                 continue
             break
+        if self._on_batch is not None:
+            self._on_batch(count, time.perf_counter() - began)
         self._durable += count
         self._flushes += 1
         self._last_error = None

@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from starlette.middleware import Middleware
 
 from factflow_server import (
+    _metrics,
     _routes_artifacts,
     _routes_auth,
     _routes_components,
@@ -55,6 +56,7 @@ _TAGS = [
     {"name": "schedules", "description": "Cron and interval triggers that run configs."},
     {"name": "auth", "description": "Browser sessions when the server has an API token."},
     {"name": "health", "description": "Liveness and readiness probes."},
+    {"name": "metrics", "description": "Prometheus metrics of this server process."},
 ]
 
 
@@ -134,6 +136,8 @@ def create_app(
             body_timeout=server_settings.http_body_timeout,
         )
     )
+    sse_streams = _metrics.SseStreams()
+    middleware.append(Middleware(_metrics.SseStreamsMiddleware, streams=sse_streams))
 
     app = FastAPI(
         title="FactFlow API",
@@ -154,6 +158,7 @@ def create_app(
     app.state.settings = server_settings
     app.state.sessions = sessions
     app.state.service = service
+    app.state.sse_streams = sse_streams
     install_problem_handlers(app)
 
     api = APIRouter(prefix=API_PREFIX)
@@ -172,6 +177,7 @@ def create_app(
         api.include_router(module.router)
     api.include_router(_routes_streams.changes_router)
     app.include_router(_routes_health.router)
+    app.include_router(_metrics.router)
     app.include_router(api)
     install_docs(app)
     install_ui(app, server_settings.ui_dir or UI_DIR)
