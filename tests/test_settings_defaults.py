@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from factflow_engine import ConfigGate, ConfigLimits, PipelineOrchestrator, RouteDirectory
-from factflow_execution import Retention
+from factflow_execution import Retention, RunLogWriter
 from factflow_foundation import FactFlowSettings, SettingDefaults
 from factflow_infra.db import Database
 from factflow_lineage import LineageRecorder
@@ -28,6 +28,7 @@ MIRRORED: list[tuple[Callable[..., Any], str, str]] = [
     (ConfigLimits, "max_depth", "config_max_depth"),
     (ConfigLimits, "max_nodes", "config_max_nodes"),
     (ConfigLimits, "max_aliases", "config_max_aliases"),
+    (RunLogWriter, "max_records", "max_log_records"),
 ]
 
 

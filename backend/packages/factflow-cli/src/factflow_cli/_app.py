@@ -6,7 +6,8 @@
     ├── server                       run the API (same options as factflow-server)
     ├── demo                         the example pipeline end to end, embedded server
     ├── config      apply | validate | list | show | versions | archive | run
-    ├── execution   list | show | cancel | replay | resume | wait | dag | events | logs | lineage | stats
+    ├── execution   list | show | cancel | replay | resume | wait | dag | events | logs
+    │               | lineage | stats | delete | prune
     ├── schedule    create | list | show | pause | resume | delete | next | fires
     ├── storage     watch | ls | get | export
     └── components  list | show

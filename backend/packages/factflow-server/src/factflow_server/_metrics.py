@@ -28,6 +28,7 @@ from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from factflow_server._deps import Service
+from factflow_server._openapi import problems
 
 __all__ = ["SseStreams", "SseStreamsMiddleware", "router"]
 
@@ -185,7 +186,8 @@ factflow_lineage_write_seconds_bucket{le="0.005"} 17.0
         200: {
             "description": "The metrics (text exposition format 0.0.4).",
             "content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}, "example": _EXAMPLE}},
-        }
+        },
+        **problems(),
     },
 )
 async def get_metrics(service: Service, request: Request) -> Response:
