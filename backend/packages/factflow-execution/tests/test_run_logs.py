@@ -23,7 +23,8 @@ _plugin_log = logging.getLogger("acme.plugin")
 
 class Chatty:
     """Logs through ``ctx.logger`` (``lines`` times), a module logger and a thread;
-    fails payloads carrying ``fail`` with a KeyError; waits at gate ``hold`` when asked."""
+    fails payloads carrying ``fail`` with a KeyError; with ``hold``, waits at gate
+    ``hold``, logs "after the gate", then waits at gate ``hold2``."""
 
     gates: Gates | None = None
 
@@ -43,6 +44,8 @@ class Chatty:
             await self.gates.arrive("hold")
             await self.gates.event("hold").wait()
             ctx.logger.info("after the gate")
+            await self.gates.arrive("hold2")
+            await self.gates.event("hold2").wait()
         if message.payload.get("fail"):
             return {}["missing"]
         return message.payload
@@ -205,6 +208,7 @@ async def test_following_a_run_yields_live_records_then_ends_and_resumes_by_seq(
     assert first.message == "line 0 of a"
     await gates.wait_entered("hold", 1)
     assert (await service.get(execution.id)).status == "running"
+    gates.open("hold2")
     gates.open("hold")
     rest = [r async for r in stream]
     assert [first.seq] + [r.seq for r in rest] == [1, 2, 3, 4]
@@ -231,3 +235,38 @@ async def test_outside_a_run_the_capture_changes_nothing_about_stderr(
         for handler in saved:
             root.addHandler(handler)
     assert "still reaches stderr" in capsys.readouterr().err
+
+
+@pytest.mark.dialect("postgresql")
+async def test_a_follower_in_another_process_is_woken_by_the_logs_notify(
+    service: ExecutionService,
+    settings: FactFlowSettings,
+    db_url: str,
+    registry: Registry,
+    gates: Gates,
+) -> None:
+    database = Database(db_url)
+    other = ExecutionService.from_settings(
+        settings, db=database, registry=registry, owner_id="elsewhere:1:other"
+    )
+    await other.startup()
+    try:
+        await service.save_config(_config([{"name": "a"}], hold=True))
+        execution = await service.run("t")
+        await gates.wait_entered("hold", 1)
+        stream = other.log_stream(execution.id)
+        before = [await stream.__anext__() for _ in range(3)]
+        assert [r.seq for r in before] == [1, 2, 3]
+        gates.open("hold")
+        await gates.wait_entered("hold2", 1)
+        # The run is parked at the second gate: no counter moves, so no event of
+        # its log wakes the other process; only the logs channel's NOTIFY does.
+        after = await stream.__anext__()
+        assert after.message == "after the gate"
+        assert (await service.get(execution.id)).status == "running"
+        gates.open("hold2")
+        assert [r.seq async for r in stream] == []
+        assert (await other.get(execution.id)).terminal
+    finally:
+        await other.shutdown(grace=0)
+        await database.dispose()
