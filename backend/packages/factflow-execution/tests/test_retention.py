@@ -115,6 +115,30 @@ async def test_delete_removes_one_run_and_leaves_the_other_intact(
         await service.retention.delete(gone)  # a second time: it is gone
 
 
+async def test_delete_removes_the_run_log_and_keeps_the_other_runs(
+    service: ExecutionService, db: Database
+) -> None:
+    await service.save_config(
+        inline_config(
+            "noisy",
+            routes={
+                "src": {
+                    "adapter": {"type": "inline", "with": {"items": [{"n": 1}, {"n": 2}]}},
+                    "processors": [{"type": "fail", "with": {"when": {"n": 2}}}],
+                }
+            },
+            settings={"max_retries": 0},
+        )
+    )
+    gone, kept = await _finished(service, "noisy"), await _finished(service, "noisy")
+    before = await _rows(db, kept)
+    assert before["execution_logs"] > 0  # the failed attempt's traceback, at least
+    assert (await _rows(db, gone))["execution_logs"] == before["execution_logs"]
+    await service.retention.delete(gone)
+    assert set((await _rows(db, gone)).values()) == {0}
+    assert await _rows(db, kept) == before
+
+
 async def test_a_delete_is_announced_on_the_change_feed(service: ExecutionService) -> None:
     await service.save_config(_stored())
     gone = await _finished(service)
