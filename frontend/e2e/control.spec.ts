@@ -42,6 +42,33 @@ test("cancel a running execution, then replay it from the UI", async ({ page }) 
   await expect(page.locator(".page-header [data-status]")).toHaveText("cancelled");
 });
 
+test("resume a cancelled run from the UI; resuming it again points to the first resume", async ({ page }) => {
+  const run = await api.run("long");
+  await api.json("POST", `/api/v1/executions/${run.id}/cancel`, { reason: "to resume it" });
+  await api.wait(run.id);
+  await page.goto(`${server.url}/executions/${run.id}`);
+  await expect(page.locator(".page-header [data-status]")).toHaveText("cancelled");
+
+  await page.getByRole("button", { name: "Resume…" }).click();
+  const dialog = page.getByRole("dialog", { name: "Resume this run" });
+  await dialog.getByLabel(/Labels/).fill("why=browser-test");
+  await dialog.getByRole("button", { name: "Start resume" }).click();
+  await expect(page).not.toHaveURL(new RegExp(run.id));
+  const resumeId = page.url().split("/").at(-1)!;
+  await expect(page.locator(".summary")).toContainText("Resume of");
+  await expect(page.getByTestId("parent-link")).toHaveText(run.id.slice(0, 13));
+  await expect(page.getByText("why:browser-test")).toBeVisible();
+  await api.json("POST", `/api/v1/executions/${resumeId}/cancel`, {}); // it is long
+
+  // A run is resumed once: the second attempt says by which run, and links to it.
+  await page.goto(`${server.url}/executions/${run.id}`);
+  await page.getByRole("button", { name: "Resume…" }).click();
+  await dialog.getByRole("button", { name: "Start resume" }).click();
+  await expect(dialog.getByRole("alert")).toContainText("already resumed");
+  await dialog.getByRole("link", { name: "Open the run that resumed it" }).click();
+  await expect(page).toHaveURL(new RegExp(`/executions/${resumeId}$`));
+});
+
 test("failures: open a failed message's ancestry, replay the failed ones, download a stored object", async ({
   page,
 }) => {

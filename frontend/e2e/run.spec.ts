@@ -59,6 +59,21 @@ test("a run started from the UI: the list shows it without reload, DAG counts an
   await expect(page.locator(`[data-execution-id="${other.id}"]`)).toBeVisible();
   await expect(page.locator(`[data-execution-id="${other.id}"] [data-status]`)).toHaveText("completed");
 
+  // Label filters: only the run labelled suite=e2e; its chip links to the same filter.
+  await page.getByLabel("Labels").fill("suite:e2e");
+  await page.getByRole("button", { name: "Apply" }).click();
+  await expect(page).toHaveURL(/label=suite%3Ae2e/);
+  await expect(page.locator(`[data-execution-id="${executionId}"]`)).toBeVisible();
+  await expect(page.locator(`[data-execution-id="${other.id}"]`)).toHaveCount(0);
+  await page.getByLabel("Labels").fill("oops");
+  await page.getByRole("button", { name: "Apply" }).click();
+  await expect(page.getByText('"oops" is not key:value')).toBeVisible();
+  await page.goBack();
+  await expect(page.locator(`[data-execution-id="${other.id}"]`)).toBeVisible();
+  await page.locator(`[data-execution-id="${executionId}"]`).getByRole("link", { name: "suite:e2e" }).click();
+  await expect(page.locator(`[data-execution-id="${other.id}"]`)).toHaveCount(0);
+  await page.goBack();
+
   // Filters live in the URL; back and forward restore them.
   await page.getByLabel("failed").check();
   await expect(page).toHaveURL(/status=failed/);

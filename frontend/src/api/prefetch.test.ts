@@ -55,6 +55,7 @@ describe("the executions list's prefetch", () => {
       "/executions?status=running&status=failed&source=cli&schedule=01a2335c-0000",
       "/executions?since=2026-03-01T12:30&until=2026-03-02T00:00&cursor=abc%3D%3D",
       "/executions?status=bogus&source=nowhere&config=a%20b%2Bc",
+      "/executions?label=team:data&label=url:http://x&label=:nokey&label=nocolon",
     ]) {
       const prefetched = prefetchedUrl(address);
       expect(prefetched, address).not.toBeNull();

@@ -1,9 +1,11 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type SyntheticEvent } from "react";
-import { useNavigate } from "react-router";
-import { api, unwrap } from "../../api/client";
+import { Link, useNavigate } from "react-router";
+import { ApiError, api, unwrap } from "../../api/client";
 import { isTerminal, type Execution, type ReplayRequest } from "../../api/types";
 import { Dialog } from "../../components/Dialog";
+import { asText } from "../../lib/text";
+import { parseLabels } from "../configs/params";
 import { routesOf } from "./LineageTab";
 import { useSelection } from "./selection";
 
@@ -11,14 +13,17 @@ type ReplayMode = NonNullable<ReplayRequest["mode"]>;
 
 const MODES: { mode: ReplayMode; label: string; help: string }[] = [
   { mode: "failed", label: "Failed messages", help: "Re-inject every message that failed, at its route." },
+  { mode: "cancelled", label: "Cancelled messages", help: "Those a stop left unfinished (recorded cancelled)." },
+  { mode: "unfinished", label: "Failed and cancelled", help: "Everything that did not settle as processed or filtered." },
   { mode: "all", label: "All root messages", help: "Re-run everything from the source messages (adapters do not run again)." },
   { mode: "ids", label: "Selected messages", help: "The messages ticked in the Lineage tab." },
 ];
 
 export function Actions({ execution }: { execution: Execution }) {
   const client = useQueryClient();
-  const [dialog, setDialog] = useState<"cancel" | "replay" | null>(null);
+  const [dialog, setDialog] = useState<"cancel" | "replay" | "resume" | null>(null);
   const active = !isTerminal(execution.status);
+  const resumable = execution.status === "interrupted" || execution.status === "cancelled";
   const refresh = () => client.invalidateQueries({ queryKey: ["execution", execution.id] });
 
   return (
@@ -26,6 +31,11 @@ export function Actions({ execution }: { execution: Execution }) {
       {active && (
         <button type="button" className="danger" onClick={() => setDialog("cancel")}>
           Cancel run
+        </button>
+      )}
+      {resumable && (
+        <button type="button" className="primary" onClick={() => setDialog("resume")}>
+          Resume…
         </button>
       )}
       {!active && (
@@ -40,6 +50,7 @@ export function Actions({ execution }: { execution: Execution }) {
         onDone={() => void refresh()}
       />
       <ReplayDialog execution={execution} open={dialog === "replay"} onClose={() => setDialog(null)} />
+      <ResumeDialog execution={execution} open={dialog === "resume"} onClose={() => setDialog(null)} />
     </div>
   );
 }
@@ -178,6 +189,67 @@ function ReplayDialog({ execution, open, onClose }: { execution: Execution; open
           </button>
           <button type="submit" className="primary" disabled={replay.isPending}>
             {replay.isPending ? "Starting…" : "Start replay"}
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
+function ResumeDialog({ execution, open, onClose }: { execution: Execution; open: boolean; onClose: () => void }) {
+  const navigate = useNavigate();
+  const [labelText, setLabelText] = useState("");
+  const labels = parseLabels(labelText);
+  const resume = useMutation({
+    mutationFn: () =>
+      unwrap(
+        api.POST("/api/v1/executions/{execution_id}/resume", {
+          params: { path: { execution_id: execution.id } },
+          body: { labels: labels.labels },
+        }),
+      ),
+    onSuccess: (created) => {
+      onClose();
+      void navigate(`/executions/${created.id}`);
+    },
+  });
+  const submit = (event: SyntheticEvent) => {
+    event.preventDefault();
+    if (labels.error === null) resume.mutate();
+  };
+  // 409 conflict: it was resumed already; the problem names that run.
+  const resumedBy =
+    resume.error instanceof ApiError ? asText(resume.error.problem?.["resumed_by"]) || null : null;
+  return (
+    <Dialog open={open} title="Resume this run" onClose={onClose}>
+      <form onSubmit={submit} className="stack">
+        <p>
+          A new run on this run&apos;s config snapshot does exactly the unfinished work: what the source had not
+          produced yet and every message that had not settled. What settled here is not done again.
+        </p>
+        <label>
+          Labels <span className="muted small">key=value, comma or line separated</span>
+          <input value={labelText} onChange={(e) => setLabelText(e.target.value)} placeholder="why=after-crash" />
+        </label>
+        {labels.error && <p className="form-error">{labels.error}</p>}
+        {resume.isError && (
+          <div className="form-error" role="alert">
+            <p>{resume.error.message}</p>
+            {resumedBy && (
+              <p>
+                <Link to={`/executions/${resumedBy}`} onClick={onClose}>
+                  Open the run that resumed it
+                </Link>
+              </p>
+            )}
+          </div>
+        )}
+        <div className="dialog-actions">
+          <button type="button" onClick={onClose}>
+            Close
+          </button>
+          <button type="submit" className="primary" disabled={resume.isPending}>
+            {resume.isPending ? "Starting…" : "Start resume"}
           </button>
         </div>
       </form>

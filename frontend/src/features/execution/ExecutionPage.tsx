@@ -108,7 +108,7 @@ function Summary({ execution }: { execution: Execution }) {
       </div>
       {execution.parent_execution_id && (
         <div>
-          <dt>{execution.source === "replay" ? "Replay of" : "Parent"}</dt>
+          <dt>{execution.source === "replay" ? "Replay of" : execution.source === "resume" ? "Resume of" : "Parent"}</dt>
           <dd>
             <Link to={`/executions/${execution.parent_execution_id}`} data-testid="parent-link">
               {execution.parent_execution_id.slice(0, SHORT_ID)}

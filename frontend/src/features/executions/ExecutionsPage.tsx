@@ -13,6 +13,7 @@ import {
   filtersToSearch,
   listQuery,
   NO_FILTERS,
+  parseLabelFilters,
   parseFilters,
   type ExecutionFilters,
 } from "./filters";
@@ -114,11 +115,14 @@ function FilterBar({
 }) {
   const [draft, setDraft] = useState(filters);
   const [synced, setSynced] = useState(filters);
+  const [labelText, setLabelText] = useState(filters.label.join(", "));
   // Back/forward changes the URL: show its filters.
   if (filtersToSearch(filters).toString() !== filtersToSearch(synced).toString()) {
     setSynced(filters);
     setDraft(filters);
+    setLabelText(filters.label.join(", "));
   }
+  const labels = parseLabelFilters(labelText);
   const toggleStatus = (status: ExecutionStatus) => {
     const next = draft.status.includes(status)
       ? draft.status.filter((s) => s !== status)
@@ -129,7 +133,7 @@ function FilterBar({
   };
   const submit = (event: SyntheticEvent) => {
     event.preventDefault();
-    onApply(draft);
+    if (labels.error === null) onApply({ ...draft, label: labels.label });
   };
   return (
     <form className="filters" onSubmit={submit} aria-label="Filters">
@@ -187,6 +191,17 @@ function FilterBar({
           value={draft.until}
           onChange={(event) => setDraft({ ...draft, until: event.target.value })}
         />
+      </label>
+      <label>
+        Labels
+        <input
+          value={labelText}
+          placeholder="team:data, env:prod"
+          aria-invalid={labels.error ? true : undefined}
+          title={labels.error ?? "key:value, every one must hold"}
+          onChange={(event) => setLabelText(event.target.value)}
+        />
+        {labels.error && <span className="form-error small">{labels.error}</span>}
       </label>
       {filters.schedule && (
         <span className="chip" data-filter="schedule">
@@ -286,9 +301,14 @@ function ExecutionTable({ items }: { items: ExecutionListItem[] }) {
                 <td className="num">{count(totals?.in_flight)}</td>
                 <td>
                   {Object.entries(execution.labels ?? {}).map(([key, value]) => (
-                    <span key={key} className="chip">
+                    <Link
+                      key={key}
+                      className="chip"
+                      title="Show runs with this label"
+                      to={`/executions?label=${encodeURIComponent(`${key}:${value}`)}`}
+                    >
                       {key}:{value}
-                    </span>
+                    </Link>
                   ))}
                 </td>
               </tr>

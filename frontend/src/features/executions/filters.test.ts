@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { activeFilterCount, filtersToSearch, localToIso, NO_FILTERS, parseFilters } from "./filters";
+import { activeFilterCount, filtersToSearch, localToIso, NO_FILTERS, parseFilters, parseLabelFilters } from "./filters";
 
 describe("execution filters in the URL", () => {
   it("round-trips through the search string", () => {
@@ -18,6 +18,16 @@ describe("execution filters in the URL", () => {
     });
     expect(parseFilters(filtersToSearch(filters))).toEqual(filters);
     expect(activeFilterCount(filters)).toBe(7);
+  });
+
+  it("reads label filters as typed, naming the first that is not key:value", () => {
+    expect(parseLabelFilters("team:data, env:prod,url:http://x, note:two words")).toEqual({
+      label: ["team:data", "env:prod", "url:http://x", "note:two words"],
+      error: null,
+    });
+    expect(parseLabelFilters("team:data, oops")).toEqual({ label: ["team:data"], error: '"oops" is not key:value' });
+    expect(parseLabelFilters(":x").error).toBe('":x" is not key:value');
+    expect(parseFilters(new URLSearchParams("label=:x&label=a:")).label).toEqual(["a:"]);
   });
 
   it("ignores values the API would refuse", () => {

@@ -31,6 +31,21 @@ const isStatus = (value: string): value is ExecutionStatus =>
 const isSource = (value: string): value is ExecutionSource =>
   (SOURCES as readonly string[]).includes(value);
 
+/** `key:value` with a key (the first colon splits; the value may be empty or hold colons). */
+export const isLabelFilter = (pair: string): boolean => pair.indexOf(":") > 0;
+
+/** "team:data, env:prod" (comma separated) as label filters, or the first part that is not one. */
+export function parseLabelFilters(text: string): { label: string[]; error: string | null } {
+  const parts = text
+    .split(",")
+    .map((part) => part.trim())
+    .filter(Boolean);
+  const bad = parts.find((part) => !isLabelFilter(part));
+  return bad === undefined
+    ? { label: parts, error: null }
+    : { label: parts.filter(isLabelFilter), error: `"${bad}" is not key:value` };
+}
+
 export function parseFilters(search: URLSearchParams): ExecutionFilters {
   const source = search.get("source") ?? "";
   return {
@@ -39,7 +54,7 @@ export function parseFilters(search: URLSearchParams): ExecutionFilters {
     source: isSource(source) ? source : "",
     since: search.get("since") ?? "",
     until: search.get("until") ?? "",
-    label: search.getAll("label").filter((pair) => pair.includes(":")),
+    label: search.getAll("label").filter(isLabelFilter),
     schedule: search.get("schedule") ?? "",
   };
 }
@@ -73,6 +88,7 @@ export function listQuery(filters: ExecutionFilters, cursor: string | undefined)
     since: localToIso(filters.since),
     until: localToIso(filters.until),
     schedule: filters.schedule || undefined,
+    label: filters.label.length ? filters.label : undefined,
     limit: PAGE_SIZE,
     cursor,
   };
