@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import hypothesis
+import pytest
 import schemathesis
 from factflow_execution import ExecutionService
 from factflow_foundation import FactFlowSettings
@@ -33,6 +34,10 @@ from .conftest import failing_config, serve_in_process
 #   FACTFLOW_FUZZ_EXAMPLES=300 FACTFLOW_FUZZ_RANDOM=1 pytest …/test_fuzz_openapi.py
 EXAMPLES_PER_OPERATION_AND_MODE = int(os.environ.get("FACTFLOW_FUZZ_EXAMPLES", "25"))
 DERANDOMIZE = not os.environ.get("FACTFLOW_FUZZ_RANDOM")
+# The work is bounded by the example count (it grows with the operations, about
+# two seconds each on a quiet machine); the suite's 120 s hang guard is too
+# tight for ~50 operations on a loaded one, so this test gets its own.
+pytestmark = pytest.mark.timeout(600)
 CHECKS: list[Callable[..., Any]] = [
     not_a_server_error,
     status_code_conformance,
