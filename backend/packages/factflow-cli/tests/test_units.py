@@ -204,6 +204,9 @@ def test_params_from_json_files_and_path_params(tmp_path: Path) -> None:
     assert params == {"obj": {"a": [1, 2]}, "text": "@at", "plain": "x=y"}
     with pytest.raises(InputError, match="names no file"):
         parse_params(["obj=@"])
+    (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(InputError, match="nests too deeply"):  # an input error: exit 2
+        parse_params([f"obj=@{tmp_path / 'deep.json'}"])
     declared = {"dir": {"type": "path"}, "name": {"type": "string"}}
     given = {"dir": "docs/../data", "name": "docs", "other": "x"}
     resolved = resolve_path_params(given, declared, cwd=tmp_path)

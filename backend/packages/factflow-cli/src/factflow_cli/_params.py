@@ -77,6 +77,13 @@ def _read_json(key: str, file: str) -> Any:
             f"{exc.msg}",
             hints=[f"write {key}=@@… for a value that starts with '@'"],
         ) from None
+    except RecursionError:
+        raise InputError(
+            f"--param {key}=@{file}: the JSON nests too deeply to read (the server takes "
+            "at most FACTFLOW_CONFIG_MAX_DEPTH levels)"
+        ) from None
+    except ValueError as exc:  # a number json cannot convert (too many digits)
+        raise InputError(f"--param {key}=@{file}: {exc}") from None
 
 
 def resolve_path_params(
