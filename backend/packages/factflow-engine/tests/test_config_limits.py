@@ -184,3 +184,15 @@ async def test_a_check_past_the_budget_is_an_issue_and_keeps_its_slot_until_it_e
     with pytest.raises(ConfigCheckBusyError):
         await gate.load("name: x\n")
     release.set()
+
+
+def test_json_and_mappings_are_held_to_the_value_count_too() -> None:
+    limits = ConfigLimits(max_nodes=1000)
+    many = {
+        "name": "n",
+        "routes": {"r": {"adapter": {"type": "inline", "with": {"items": list(range(2000))}}}},
+    }
+    for text, filename in ((json.dumps(many), "c.json"), (many, None)):
+        with pytest.raises(ConfigValidationError) as exc:
+            load_definition(text, filename=filename, registry=Registry(), limits=limits)
+        assert "more than 1000 values" in only_issue(exc)

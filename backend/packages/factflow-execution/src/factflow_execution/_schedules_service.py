@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from factflow_engine import Registry, RouteDirectory
+from factflow_engine import ConfigGate, Registry, RouteDirectory
 from factflow_foundation import CapacityExceededError, FactFlowError, get_logger, new_id, utcnow
 from factflow_infra.db import Database
 from pydantic import ValidationError
@@ -63,6 +63,7 @@ class ScheduleHost(Protocol):
 
     db: Database
     registry: Registry
+    config_gate: ConfigGate
     directory: RouteDirectory
     event_log: EventLog
     manager: OrchestratorManager
@@ -164,7 +165,12 @@ class ScheduleService:
             spec = parse_spec(spec)
         svc = self._service
         await config_snapshot(
-            svc.db, svc.registry, svc.directory, spec.config_name, spec.config_version, spec.params
+            svc.db,
+            svc.config_gate,
+            svc.directory,
+            spec.config_name,
+            spec.config_version,
+            spec.params,
         )
         now = self.clock()
         cursor = None if spec.paused else trigger_of(spec).next_after(now)
@@ -278,7 +284,7 @@ class ScheduleService:
             try:
                 snapshot = await config_snapshot(
                     svc.db,
-                    svc.registry,
+                    svc.config_gate,
                     svc.directory,
                     seen.config_name,
                     seen.config_version,

@@ -204,7 +204,7 @@ class ExecutionService(ConfigCatalogue, ExecutionReads):
         """
         kind = source_type(source)
         config, snapshot = await config_snapshot(
-            self.db, self.registry, self.directory, config_name, version, params
+            self.db, self.config_gate, self.directory, config_name, version, params
         )
         execution_id = execution_id or new_id()
         async with self.event_log.writing(execution_id) as writer:
@@ -261,7 +261,7 @@ class ExecutionService(ConfigCatalogue, ExecutionReads):
         execution_id = new_id()
         async with self.manager.admit(execution_id) as admission:
             config, snapshot = await config_snapshot(
-                self.db, self.registry, self.directory, config_name, version, params
+                self.db, self.config_gate, self.directory, config_name, version, params
             )
             failure: Exception | None = None
             async with self.event_log.writing(execution_id) as writer:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
+import functools
 from collections.abc import Mapping
 from typing import Any
 
-from factflow_engine import Registry, ResolvedPipeline, RouteDirectory, load_definition, resolve
+from factflow_engine import ConfigGate, ResolvedPipeline, RouteDirectory, load_definition, resolve
 from factflow_infra.db import Database
 
 from factflow_execution._errors import ConfigArchivedError
@@ -18,7 +18,7 @@ __all__ = ["config_snapshot"]
 
 async def config_snapshot(
     db: Database,
-    registry: Registry,
+    gate: ConfigGate,
     directory: RouteDirectory,
     config_name: str,
     version: int | None,
@@ -26,14 +26,17 @@ async def config_snapshot(
 ) -> tuple[PipelineConfig, dict[str, Any]]:
     """The stored config and its snapshot: the resolved definition, the params
     and the route→queue directory as they are now.  Raises before anything is
-    written: ``ConfigNotFoundError``, ``ConfigArchivedError``, invalid params."""
+    written: ``ConfigNotFoundError``, ``ConfigArchivedError``, invalid params.
+
+    The stored definition and the params are checked through ``gate`` (its
+    registry and limits, in a worker thread within its budget)."""
     async with db.connect() as conn:
         config = await PipelineConfigRepository(conn).get(config_name, version)
     if config.archived:
         raise ConfigArchivedError(config.name)
     # checking a stored config and its params is CPU work proportional to its
     # size (up to FACTFLOW_CONFIG_MAX_NODES values): off the event loop
-    resolved = await asyncio.to_thread(_resolve, config.definition, params, registry)
+    resolved = await gate.run(functools.partial(_resolve, config.definition, params, gate))
     snapshot = {
         "definition": resolved.definition,
         "params": resolved.params,
@@ -49,6 +52,7 @@ async def config_snapshot(
 
 
 def _resolve(
-    definition: Mapping[str, Any], params: Mapping[str, Any] | None, registry: Registry
+    definition: Mapping[str, Any], params: Mapping[str, Any] | None, gate: ConfigGate
 ) -> ResolvedPipeline:
-    return resolve(load_definition(definition, registry=registry), params, registry=registry)
+    loaded = load_definition(definition, registry=gate.registry, limits=gate.limits)
+    return resolve(loaded, params, registry=gate.registry, limits=gate.limits)

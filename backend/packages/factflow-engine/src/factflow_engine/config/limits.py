@@ -16,7 +16,7 @@ from typing import Any
 
 from factflow_foundation import FactFlowSettings, SettingDefaults
 
-__all__ = ["ConfigLimits", "nesting_depth"]
+__all__ = ["ConfigLimits", "nesting_depth", "refusal_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,3 +87,25 @@ def nesting_depth(value: Any, stop_after: int) -> int:
         deepest = max(deepest, depth)
         stack.extend((child, depth) for child in children)
     return deepest
+
+
+def refusal_of(value: Any, limits: ConfigLimits) -> str | None:
+    """Why already-parsed data (JSON, a mapping) passes ``limits`` (nesting depth,
+    number of values), or ``None``.  Iterative; stops at the first bound passed."""
+    count = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        count += 1
+        if count > limits.max_nodes:
+            return limits.too_many_nodes()
+        if isinstance(item, Mapping):
+            children: Any = item.values()
+        elif isinstance(item, list | tuple):
+            children = item
+        else:
+            continue
+        if depth + 1 > limits.max_depth:
+            return limits.too_deep()
+        stack.extend((child, depth + 1) for child in children)
+    return None

@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from factflow_engine.config.limits import ConfigLimits, nesting_depth
+from factflow_engine.config.limits import ConfigLimits, refusal_of
 from factflow_engine.config.yaml12 import ConfigLoader, LimitExceededError, measure
 from factflow_engine.errors import FieldPath, ValidationIssue, format_path
 
@@ -111,9 +111,9 @@ def _parse(
 ) -> ParsedSource:
     if isinstance(source, Mapping):
         data = dict(source)
-        depth = nesting_depth(data, limits.max_depth)
-        if depth > limits.max_depth:
-            return ParsedSource(data=None, issues=[ValidationIssue(_TOP, limits.too_deep())])
+        refusal = refusal_of(data, limits)
+        if refusal is not None:
+            return ParsedSource(data=None, issues=[ValidationIssue(_TOP, refusal)])
         return ParsedSource(data=data)
     if isinstance(source, bytes):
         try:
@@ -165,9 +165,9 @@ def _parse_json(text: str, limits: ConfigLimits) -> ParsedSource:
         return ParsedSource(data=None, issues=[ValidationIssue(_TOP, limits.too_deep())])
     except ValueError as exc:  # a number json cannot convert (too many digits, NaN)
         return ParsedSource(data=None, issues=[ValidationIssue(_TOP, f"JSON error: {exc}")])
-    depth = nesting_depth(data, limits.max_depth)
-    if depth > limits.max_depth:
-        return ParsedSource(data=None, issues=[ValidationIssue(_TOP, limits.too_deep())])
+    refusal = refusal_of(data, limits)
+    if refusal is not None:
+        return ParsedSource(data=None, issues=[ValidationIssue(_TOP, refusal)])
     parsed = ParsedSource(data=data)
     loader = ConfigLoader(text)
     try:
