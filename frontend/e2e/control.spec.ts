@@ -134,3 +134,36 @@ test("failures: open a failed message's ancestry, replay the failed ones, downlo
   await expect(page.getByTestId("message-detail")).toBeVisible();
   await expect(page.getByTestId("descendants").locator("li").first()).toBeVisible();
 });
+
+test("logs: a run's records with tracebacks, by level and by message, from the lineage", async ({ page }) => {
+  const run = await api.run("flaky");
+  await api.wait(run.id);
+  type Page = { items: { seq: number; level: string; message_id: string | null; traceback: string | null }[] };
+  const all = await api.json<Page>("GET", `/api/v1/executions/${run.id}/logs?limit=1000`);
+  const errors = await api.json<Page>("GET", `/api/v1/executions/${run.id}/logs?level=error&limit=1000`);
+  const failed = all.items.find((r) => r.traceback !== null && r.message_id !== null);
+  expect(failed).toBeDefined();
+
+  await page.goto(`${server.url}/executions/${run.id}`);
+  await page.getByRole("link", { name: "Logs" }).click();
+  await expect(page.locator("[data-log-stream-state]")).toHaveAttribute("data-log-stream-state", "ended");
+  await expect(page.locator(".log-list li")).toHaveCount(all.items.length);
+  const line = page.locator(`[data-log-seq="${failed!.seq}"]`);
+  await expect(line).toContainText("bad item: deliberate failure");
+  await line.locator("summary", { hasText: "traceback" }).click();
+  await expect(line.locator(".traceback")).toContainText("Traceback");
+
+  // By level: the URL says so, and the list is what the API answers for it.
+  await page.getByLabel("Level").selectOption("error");
+  await expect(page).toHaveURL(/logs\?level=error/);
+  await expect(page.locator(".log-list li")).toHaveCount(errors.items.length);
+
+  // From a record to its message's lineage, and back to that message's records.
+  await page.getByLabel("Level").selectOption("");
+  await line.getByRole("link").click();
+  await expect(page).toHaveURL(new RegExp(`/lineage\\?message=${failed!.message_id}`));
+  await page.getByRole("link", { name: "Its log records" }).click();
+  await expect(page.locator('[data-filter="message"]')).toBeVisible();
+  const mine = all.items.filter((r) => r.message_id === failed!.message_id);
+  await expect(page.locator(".log-list li")).toHaveCount(mine.length);
+});

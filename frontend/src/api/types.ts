@@ -1,6 +1,6 @@
 // Named shapes of the API, all taken from the generated OpenAPI types
 // (schema.d.ts): a server change that breaks the UI breaks the type check.
-import type { components } from "./schema";
+import type { components, operations } from "./schema";
 
 type Schemas = components["schemas"];
 
@@ -50,3 +50,6 @@ export type ScheduleCreate = Schemas["ScheduleCreate"];
 export type ScheduleFire = Schemas["ScheduleFireOut"];
 export type FireOutcome = ScheduleFire["outcome"];
 export type Catchup = Schedule["catchup"];
+export type LogRecord = Schemas["ExecutionLogRecord"];
+export type LogLevel = NonNullable<NonNullable<operations["list_logs"]["parameters"]["query"]>["level"]>;
+export const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warning", "error", "critical"];

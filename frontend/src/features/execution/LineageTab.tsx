@@ -318,6 +318,7 @@ function MessageDetail({
         </>
       )}
       <p className="small muted">
+        <Link to={`../logs?message=${record.message_id}`}>Its log records</Link> ·{" "}
         <Link to={`../failures`}>All failures</Link>
       </p>
     </div>
