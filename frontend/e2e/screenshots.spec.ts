@@ -68,7 +68,7 @@ test.afterAll(async () => {
 });
 
 test("screenshots of every page", async ({ page }) => {
-  test.setTimeout(180_000);
+  test.setTimeout(300_000);
   await page.setViewportSize({ width: 1440, height: 900 });
   await page.goto(`${server.url}/executions`);
   await expect(page.getByText("No executions yet.")).toBeVisible();
@@ -76,8 +76,14 @@ test("screenshots of every page", async ({ page }) => {
 
   await api.applyConfig(factsConfig(1));
   await api.applyConfig(factsConfig(2));
-  const first = await api.run("facts", { labels: { team: "data" } });
-  await api.wait(first.id);
+  // The flaky sink is random: run until a run has failures to show (and replay).
+  let first = await api.run("facts", { labels: { team: "data" }, params: { fail_rate: 0.6 } });
+  for (let attempt = 0; ; attempt += 1) {
+    await api.wait(first.id);
+    const failed = await api.json<{ items: unknown[] }>("GET", `/api/v1/executions/${first.id}/lineage?status=failed&limit=1`);
+    if (failed.items.length > 0 || attempt >= 4) break;
+    first = await api.run("facts", { labels: { team: "data" }, params: { fail_rate: 0.6 } });
+  }
   const replay = await api.json<{ id: string }>("POST", `/api/v1/executions/${first.id}/replay`, { mode: "failed" });
   await api.wait(replay.id);
   const running = await api.run("facts", { params: { delay: 2, texts: [...TEXTS, ...TEXTS.map((t) => `${t} Again in 2027.`)].map((text) => ({ text })) } });
@@ -105,6 +111,10 @@ test("screenshots of every page", async ({ page }) => {
   await page.locator(".storage-table tbody tr").first().getByRole("button").click();
   await expect(page.getByTestId("object-preview")).toContainText("fact");
   await shoot(page, "execution-storage");
+  await page.goto(`${server.url}/executions/${first.id}/logs`);
+  await expect(page.locator("[data-log-stream-state]")).toHaveAttribute("data-log-stream-state", "ended");
+  await page.locator(".log-list li").filter({ hasText: "Traceback" }).first().locator("summary").click();
+  await shoot(page, "execution-logs");
   await page.goto(`${server.url}/executions/${replay.id}`);
   await expect(page.locator("[data-stream-state]")).toHaveAttribute("data-stream-state", "ended");
   await page.getByRole("button", { name: "Replay…" }).click();
@@ -124,6 +134,34 @@ test("screenshots of every page", async ({ page }) => {
   await editor.pressSequentially("\n  broken: [unclosed");
   await expect(page.getByTestId("editor-issues")).toContainText("line");
   await shoot(page, "config-editor");
+
+  // Schedules: a nightly cron one, and a fast interval one that has fired (then paused).
+  await page.goto(`${server.url}/schedules`);
+  await expect(page.getByText("No schedules yet.")).toBeVisible();
+  await page.goto(`${server.url}/schedules/new?config=facts`);
+  await page.getByLabel("Name").fill("nightly-facts");
+  await page.getByLabel("Cron expression", { exact: true }).fill("0 2 * * *");
+  await page.getByLabel("Time zone").fill("Europe/Amsterdam");
+  await page.getByLabel(/Labels/).fill("team=data");
+  await shoot(page, "schedule-new");
+  await page.getByRole("button", { name: "Create schedule" }).click();
+  await expect(page.getByTestId("next-fires")).toBeVisible();
+  await api.json("POST", "/api/v1/schedules", {
+    name: "every-5s",
+    config_name: "facts",
+    interval_seconds: 5,
+    params: { delay: 0, fail_rate: 0 },
+    max_active_runs: 1,
+    description: "A fast one for the screenshots.",
+  });
+  await page.goto(`${server.url}/schedules/every-5s`);
+  await expect(page.locator('[data-testid="fires"] tr[data-outcome]')).toHaveCount(3, { timeout: 40_000 });
+  await api.json("POST", "/api/v1/schedules/every-5s/pause");
+  await page.reload();
+  await expect(page.locator(".page-header [data-paused]")).toHaveText("paused");
+  await shoot(page, "schedule");
+  await page.goto(`${server.url}/schedules`);
+  await shoot(page, "schedules");
 
   // Dark theme.
   await page.goto(`${server.url}/executions/${first.id}`);
