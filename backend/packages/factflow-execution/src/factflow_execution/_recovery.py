@@ -12,8 +12,12 @@ gone too.  Heartbeats are inherently periodic; this timer is the only one.
 On PostgreSQL a run is interrupted only once its owner has no session left
 (``Database.open_sessions``): a process killed while a ``COMMIT`` was on its
 way may still commit it, and nothing may read the run's lineage as final
-before.  A run interrupted here died with its process, so its lineage cannot
-grow any more: the objects it stored for messages whose lineage row never got written
+before.  Recovery ends such sessions (``Database.end_sessions``) and looks
+again on the next beat, so a lost host's lingering sessions delay it by one
+beat, not by TCP keepalive's hours.
+
+A run interrupted here died with its process, so its lineage cannot grow any
+more: the objects it stored for messages whose lineage row never got written
 are removed (``reconcile``), since a resume processes those messages again.
 After recovery no stored object lacks its message's lineage row.
 """
@@ -106,7 +110,9 @@ class Recovery:
                 continue
             if row.owner not in (None, self._owner) and await self._db.open_sessions(row.owner):
                 # A session of the dead owner may still commit (its COMMIT was on
-                # the way): its lineage is not final yet.  The next beat looks again.
+                # the way): its lineage is not final yet.  End those sessions (a
+                # lost host's would linger for hours) and look again next beat.
+                await self._db.end_sessions(row.owner)
                 continue
             only_if: ColumnElement[bool] | None = None
             if stale:  # the owner may have renewed since we looked

@@ -123,6 +123,24 @@ class Database:
         async with self.connect() as conn:
             return int((await conn.execute(query, {"name": name[:63]})).scalar_one())
 
+    async def end_sessions(self, name: str) -> int:
+        """Ask PostgreSQL to end the sessions named ``name`` (``pg_terminate_backend``);
+        how many it was asked to end.  For sessions a dead process left behind: a
+        lost host's linger until TCP keepalive gives up (hours), and a session
+        ended in the middle of a ``COMMIT`` either commits or rolls back, never
+        later.  Always 0 on SQLite."""
+        if not self.is_postgres:
+            return 0
+        from sqlalchemy import text
+
+        query = text(
+            # Waits (up to 5 s) until each has ended (PostgreSQL 14+).
+            "SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity"
+            " WHERE application_name = :name AND pid <> pg_backend_pid()"
+        )
+        async with self.connect() as conn:
+            return int((await conn.execute(query, {"name": name[:63]})).scalar_one())
+
     @classmethod
     def from_settings(cls, settings: FactFlowSettings, *, echo: bool = False) -> Database:
         return cls(
