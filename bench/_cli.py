@@ -41,6 +41,7 @@ BENCHMARKS: dict[str, tuple[str, bool, str]] = {
     "idle": ("bench.idle", True, "idle server RSS"),
     "bounded": ("bench.bounded", False, "RSS while 1,000,000 messages run through a slow route"),
     "ui": ("bench.ui", False, "web UI in Chromium: bundle, list at 100k, a fast run followed"),
+    "storage": ("bench.storage", False, "objects/s of a storage-writing pipeline vs pass-through"),
 }
 
 Runner = Callable[[Context, PrefectPeer | None], Awaitable[None]]

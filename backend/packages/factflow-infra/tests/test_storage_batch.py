@@ -19,6 +19,7 @@ from factflow_infra.storage import (
     remove_unrecorded_files,
 )
 from factflow_infra.storage.batch import RowWriter
+from factflow_infra.storage.local import BatchSync, _syncfs
 from factflow_protocols import StoredObject
 
 from .test_storage_service import files, make_execution, rows
@@ -27,8 +28,8 @@ from .test_storage_service import files, make_execution, rows
 class SyncSpy(LocalFileStorage):
     """A real ``LocalFileStorage`` that logs what ``sync`` was asked, and when."""
 
-    def __init__(self, root: Path) -> None:
-        super().__init__(root)
+    def __init__(self, root: Path, batch_sync: BatchSync = "auto") -> None:
+        super().__init__(root, batch_sync=batch_sync)
         self.synced: list[list[str]] = []
 
     async def sync(self, locations: Sequence[str], *, threads: int = 8) -> set[str]:
@@ -75,11 +76,14 @@ def _stored(execution_id: str, key: str, location: str, data: bytes) -> StoredOb
     )
 
 
+@pytest.mark.parametrize("mode", ["fsync", "syncfs"])
 async def test_puts_are_recorded_in_one_batch_after_their_files_are_synced(
-    db: Database, tmp_path: Path
+    db: Database, tmp_path: Path, mode: BatchSync
 ) -> None:
+    if mode == "syncfs" and _syncfs() is None:
+        pytest.skip("syncfs(2) is Linux-only")
     execution_id = await make_execution(db)
-    backend = SyncSpy(tmp_path / "store")
+    backend = SyncSpy(tmp_path / "store", mode)
     sink = RecordingSink(db, backend)
     committer = StorageCommitter(db, backend, sink=sink)
     objects = []
