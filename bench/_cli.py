@@ -42,6 +42,11 @@ BENCHMARKS: dict[str, tuple[str, bool, str]] = {
     "bounded": ("bench.bounded", False, "RSS while 1,000,000 messages run through a slow route"),
     "ui": ("bench.ui", False, "web UI in Chromium: bundle, list at 100k, a fast run followed"),
     "storage": ("bench.storage", False, "objects/s of a storage-writing pipeline vs pass-through"),
+    "list_under_load": (
+        "bench.list_under_load",
+        False,
+        "GET /executions?limit=50 during 50 writing runs and 100 SSE followers",
+    ),
 }
 
 Runner = Callable[[Context, PrefectPeer | None], Awaitable[None]]

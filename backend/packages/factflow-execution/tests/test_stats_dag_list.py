@@ -137,6 +137,21 @@ async def test_list_filters_and_stats_in_a_constant_number_of_queries(
         await service.list(limit=50)
     selects = lambda c: [s for s in c.statements if "SELECT" in s.upper()]  # noqa: E731
     assert len(selects(large)) == len(selects(small)) <= 3
+
+    # Without snapshots: none is read, the live runs' route names are read once
+    # (then kept), and the stats are the same.
+    with_snapshots = {e.id: e for e in (await service.list(limit=50)).items}
+    with count_statements(service.db) as first:
+        light = (await service.list(limit=50, snapshots=False)).items
+    with count_statements(service.db) as again:
+        await service.list(limit=50, snapshots=False)
+    assert all(e.config_snapshot == {} for e in light)
+    assert [e.id for e in light] == list(with_snapshots)
+    for e in light:
+        assert e.stats is not None and with_snapshots[e.id].stats is not None
+        assert list(e.stats.routes) == list(with_snapshots[e.id].stats.routes) == ["src"]
+    assert len(selects(first)) == len(selects(again)) + 1 <= 4
+    assert not any("config_snapshot" in s for s in again.statements)
     gates.open("default")
     for execution in running:
         await service.wait(execution.id, timeout=30)

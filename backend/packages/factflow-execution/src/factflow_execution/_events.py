@@ -11,8 +11,9 @@ at commit) as a cross-process wake-up.
 
 Events that nothing waits on to be durable (route started/drained, progress,
 message failures) can be *posted* instead of appended: they are buffered per
-execution and written by the next transaction on that execution - a flush task
-started at once, or the finalising status change if it gets there first - so a
+execution and written by the next transaction on that execution - the one
+flush task, which writes every run's posted events in one transaction, or the
+finalising status change if it gets there first - so a
 short run commits its last route and progress events together with its
 terminal status, in one transaction instead of one each.  Posted events keep
 their order relative to every other event of the execution, because every
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from enum import StrEnum
@@ -33,7 +34,7 @@ from factflow_foundation import get_logger, utcnow
 from factflow_infra.db import Database, execution_events, pipeline_executions
 from factflow_protocols import EventBus
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import RowMapping, Update, insert, select, update
+from sqlalchemy import RowMapping, Update, case, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from factflow_execution._changes import EXECUTIONS_TOPIC, ExecutionChange
@@ -89,6 +90,8 @@ def execution_topic(execution_id: str) -> str:
 PostedEvents: TypeAlias = list[tuple[EventKind, dict[str, Any], datetime | None]]
 """Events waiting to be written: ``(kind, data, at)``."""
 
+Items: TypeAlias = Sequence[tuple[EventKind, dict[str, Any], datetime | None]]
+
 
 class EventWriter:
     """Appends events inside one open write transaction (see ``EventLog.writing``).
@@ -99,7 +102,7 @@ class EventWriter:
     for all of them.
     """
 
-    __slots__ = ("_deferred", "_origin", "conn", "events", "execution_id")
+    __slots__ = ("_deferred", "conn", "events", "execution_id", "origin")
 
     def __init__(
         self,
@@ -111,7 +114,7 @@ class EventWriter:
         self.conn = conn
         self.execution_id = execution_id
         self.events: list[ExecutionEvent] = []
-        self._origin = origin
+        self.origin = origin
         self._deferred: PostedEvents = list(deferred or ())
 
     def defer(self, kind: EventKind, data: dict[str, Any]) -> None:
@@ -127,7 +130,7 @@ class EventWriter:
         """Append ``(kind, data, at)`` events (``at`` None = now), after any deferred
         ones, with consecutive seqs: one seq UPDATE, one INSERT and at most one
         ``pg_notify``, whatever their number."""
-        batch = self._take(items)
+        batch = self.take(items)
         if not batch:
             return []
         t = pipeline_executions
@@ -157,41 +160,32 @@ class EventWriter:
         row = result.mappings().first()
         if row is None:
             return None, None
-        batch = self._take([(kind, data, None)])
+        batch = self.take([(kind, data, None)])
         written = await self._insert(batch, int(row["last_event_seq"]))
         return row, written[-1]
 
-    async def flush_deferred(self) -> None:
-        """Write what is still deferred (``writing`` calls it before committing)."""
-        if self._deferred:
-            await self.append_many([])
-
-    def _take(
+    def take(
         self, items: Sequence[tuple[EventKind, dict[str, Any], datetime | None]]
     ) -> PostedEvents:
+        """The deferred events then ``items``, taken out of this writer."""
         batch = self._deferred + list(items)
         self._deferred = []
         return batch
 
-    async def _insert(self, batch: PostedEvents, last: int) -> list[ExecutionEvent]:
+    def numbered(self, batch: PostedEvents, last: int) -> list[ExecutionEvent]:
+        """``batch`` as events whose seqs end at ``last`` (no I/O)."""
         now = utcnow()
         first = last - len(batch) + 1
-        events = [
+        return [
             ExecutionEvent(
                 execution_id=self.execution_id, seq=first + i, kind=kind, data=data, at=at or now
             )
             for i, (kind, data, at) in enumerate(batch)
         ]
-        rows = [
-            {
-                "execution_id": self.execution_id,
-                "seq": e.seq,
-                "kind": e.kind,
-                "data": e.data,
-                "at": e.at,
-            }
-            for e in events
-        ]
+
+    async def _insert(self, batch: PostedEvents, last: int) -> list[ExecutionEvent]:
+        events = self.numbered(batch, last)
+        rows = event_rows(events)
         if len(rows) == 1:
             await self.conn.execute(insert(execution_events).values(rows[0]))
         else:
@@ -199,10 +193,56 @@ class EventWriter:
         await notify(
             self.conn,
             NOTIFY_CHANNEL,
-            {"execution_id": self.execution_id, "seq": last, "origin": self._origin},
+            {"execution_id": self.execution_id, "seq": last, "origin": self.origin},
         )
         self.events.extend(events)
         return events
+
+
+async def append_grouped(writers: Mapping[str, EventWriter], grouped: Mapping[str, Items]) -> None:
+    """Append ``grouped[id]`` (after its deferred events) through ``writers[id]``
+    (and every writer's deferred events), all on the writers' one connection,
+    with one seq UPDATE and one INSERT whatever the number of runs."""
+    batches = {i: writer.take(grouped.get(i, ())) for i, writer in writers.items()}
+    counts = {i: len(batch) for i, batch in batches.items() if batch}
+    if not counts:
+        return
+    conn = writers[next(iter(counts))].conn
+    t = pipeline_executions
+    result = await conn.execute(
+        update(t)
+        .where(t.c.id.in_(list(counts)))
+        .values(last_event_seq=t.c.last_event_seq + case(counts, value=t.c.id))
+        .returning(t.c.id, t.c.last_event_seq)
+    )
+    last = {execution_id: int(seq) for execution_id, seq in result.all()}
+    for execution_id in counts:
+        if execution_id not in last:
+            raise ExecutionNotFoundError(execution_id)
+    events: list[ExecutionEvent] = []
+    for execution_id in counts:
+        numbered = writers[execution_id].numbered(batches[execution_id], last[execution_id])
+        writers[execution_id].events.extend(numbered)
+        events.extend(numbered)
+    await conn.execute(insert(execution_events), event_rows(events))
+    for execution_id in counts:
+        await notify(
+            conn,
+            NOTIFY_CHANNEL,
+            {
+                "execution_id": execution_id,
+                "seq": last[execution_id],
+                "origin": writers[execution_id].origin,
+            },
+        )
+
+
+def event_rows(events: Sequence[ExecutionEvent]) -> list[dict[str, Any]]:
+    """``execution_events`` rows of ``events``."""
+    return [
+        {"execution_id": e.execution_id, "seq": e.seq, "kind": e.kind, "data": e.data, "at": e.at}
+        for e in events
+    ]
 
 
 def change_of(execution_id: str, events: Sequence[ExecutionEvent]) -> ExecutionChange:
@@ -225,7 +265,7 @@ class EventLog:
         self._locks: dict[str, asyncio.Lock] = {}
         self._users: dict[str, int] = {}
         self._posted: dict[str, PostedEvents] = {}
-        self._flushers: dict[str, asyncio.Task[None]] = {}
+        self._flusher: asyncio.Task[None] | None = None
 
     @asynccontextmanager
     async def writing(
@@ -265,8 +305,7 @@ class EventLog:
                     async with self._db.transaction() as conn:
                         writers = {i: EventWriter(conn, i, self.origin, posted[i]) for i in ids}
                         yield writers
-                        for writer in writers.values():
-                            await writer.flush_deferred()
+                        await append_grouped(writers, {})
                 except BaseException:
                     for i in ids:  # not written: keep them, in order
                         self.unclaim(i, posted[i])
@@ -310,11 +349,10 @@ class EventLog:
             self._ensure_flusher(execution_id)
 
     def _ensure_flusher(self, execution_id: str) -> None:
-        if execution_id not in self._flushers:
-            task = asyncio.get_running_loop().create_task(
-                self._flush(execution_id), name=f"factflow-events:{execution_id[:13]}"
+        if self._flusher is None:
+            self._flusher = asyncio.get_running_loop().create_task(
+                self._flush(), name="factflow-events-posted"
             )
-            self._flushers[execution_id] = task
 
     def claim_posted(self, execution_id: str) -> PostedEvents:
         """Take the events posted for ``execution_id`` so far, to hand them to
@@ -322,27 +360,38 @@ class EventLog:
         in its own transaction instead of a flush task writing them just before."""
         return self._posted.pop(execution_id, [])
 
-    async def _flush(self, execution_id: str) -> None:
+    async def _flush(self) -> None:
         # Let the code that posted finish its current step first: a run that is
         # ending posts its last events and then claims them for its terminal
         # transaction, which saves this flush a transaction of its own.
         await asyncio.sleep(0)
         try:
+            while self._posted:
+                ids = list(self._posted)
+                try:  # every run's posted events in one transaction (one seq UPDATE)
+                    async with self.writing_many(ids):
+                        pass  # writing_many() takes the posted events
+                except Exception:
+                    for execution_id in ids:  # one by one: a bad one drops only its own
+                        await self._flush_one(execution_id)
+        finally:
+            self._flusher = None
+
+    async def _flush_one(self, execution_id: str) -> None:
+        try:
             while self._posted.get(execution_id):
                 async with self.writing(execution_id):
-                    pass  # writing() takes the posted events
+                    pass
         except Exception:
             dropped = self._posted.pop(execution_id, [])
             _log.exception(
                 "could not write %d event(s) of execution %s; dropped", len(dropped), execution_id
             )
-        finally:
-            self._flushers.pop(execution_id, None)
 
     async def flush_posted(self) -> None:
         """Wait until every posted event is written (or dropped after an error)."""
-        while self._flushers:
-            await asyncio.gather(*self._flushers.values(), return_exceptions=True)
+        while self._flusher is not None:
+            await asyncio.gather(self._flusher, return_exceptions=True)
 
 
 async def read_events(

@@ -19,7 +19,7 @@ from factflow_infra.storage import (
 from factflow_protocols import StorageBackend, StoredObject
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from factflow_execution._events import EventKind, EventLog
+from factflow_execution._events import EventKind, EventLog, append_grouped
 
 __all__ = ["EventLogStorageObserver", "read_object", "remove_unrecorded", "storage_committer"]
 
@@ -58,8 +58,7 @@ class EventLogStorageObserver:
             )
         async with self._log.writing_many(list(grouped)) as writers:
             await write_rows(next(iter(writers.values())).conn)
-            for execution_id, events in grouped.items():
-                await writers[execution_id].append_many(events)
+            await append_grouped(writers, grouped)
 
 
 async def remove_unrecorded(

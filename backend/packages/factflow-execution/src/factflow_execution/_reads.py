@@ -41,7 +41,7 @@ from factflow_execution._repositories import (
     ExecutionPage,
     PipelineExecutionRepository,
 )
-from factflow_execution._stats import compute_stats
+from factflow_execution._stats import RouteNames, compute_stats
 from factflow_execution._streaming import ExecutionEventStreamer, StorageEventStreamer
 from factflow_execution._waiter import ExecutionWaiter, ExecutionWaitResult
 
@@ -72,6 +72,7 @@ class ExecutionReads:
         self.bus = bus
         self.storage = storage
         self.manager = manager
+        self._routes = RouteNames()
 
     async def get(self, execution_id: str) -> PipelineExecution:
         """The execution row (``ExecutionNotFoundError`` if unknown)."""
@@ -96,6 +97,7 @@ class ExecutionReads:
         labels: Sequence[tuple[str, str]] = (),
         limit: int = 50,
         cursor: str | None = None,
+        snapshots: bool = True,
     ) -> ExecutionPage:
         """A page of executions, newest first, each with stats (live ones computed
         for the whole page in one grouped query; terminal ones from their row).
@@ -103,6 +105,8 @@ class ExecutionReads:
         Filters combine with AND; ``since`` is inclusive and ``until`` exclusive
         on ``created_at``; ``labels`` are ``(key, value)`` pairs the run's labels
         must all have; pass the returned ``next_cursor`` to get the next page.
+        ``snapshots=False`` leaves every item's ``config_snapshot`` empty and
+        skips reading them (a list that does not show them stays cheap).
         """
         statuses = [status] if isinstance(status, str) else list(status or ())
         for value in statuses:
@@ -126,9 +130,14 @@ class ExecutionReads:
             labels=tuple(labels),
         )
         async with self.db.connect() as conn:
-            page = await PipelineExecutionRepository(conn).page(filters, limit=limit, cursor=cursor)
+            page = await PipelineExecutionRepository(conn).page(
+                filters, limit=limit, cursor=cursor, snapshots=snapshots
+            )
             live = [e for e in page.items if not e.terminal or e.stats is None]
-            stats = await compute_stats(conn, live, progress=self._progress_of(live))
+            routes = await self._routes.of(conn, live)
+            stats = await compute_stats(
+                conn, live, route_names=routes, progress=self._progress_of(live)
+            )
         items = [
             e.model_copy(update={"stats": stats[e.id]}) if e.id in stats else e for e in page.items
         ]

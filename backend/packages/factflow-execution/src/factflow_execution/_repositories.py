@@ -227,6 +227,7 @@ def _has_label(dialect: str, key: str, value: str) -> ColumnElement[bool]:
 
 def row_to_execution(row: Mapping[Any, Any]) -> PipelineExecution:
     data = dict(row)
+    data.setdefault("config_snapshot", {})  # a page read without snapshots
     for key in ("config_snapshot", "replay_source", "stats", "labels"):
         if isinstance(data.get(key), str):  # defensive: some drivers hand back text
             data[key] = loads(data[key])
@@ -324,14 +325,21 @@ class PipelineExecutionRepository:
         return str(ids[0])
 
     async def page(
-        self, filters: ExecutionFilter, *, limit: int = 50, cursor: str | None = None
+        self,
+        filters: ExecutionFilter,
+        *,
+        limit: int = 50,
+        cursor: str | None = None,
+        snapshots: bool = True,
     ) -> ExecutionPage:
         """Executions newest first; keyset paging on ``(created_at, id)`` is stable
-        under concurrent inserts (new rows land before the first page)."""
+        under concurrent inserts (new rows land before the first page).  With
+        ``snapshots=False`` the (possibly large) snapshots are not read: each
+        item's ``config_snapshot`` is empty."""
         if not 1 <= limit <= 500:
             raise InvalidInputError(f"limit must be between 1 and 500, not {limit}")
         t = pipeline_executions
-        query = select(t)
+        query = select(t) if snapshots else select(*(c for c in t.c if c.key != "config_snapshot"))
         if filters.statuses:
             query = query.where(t.c.status.in_(list(filters.statuses)))
         if filters.config_name is not None:

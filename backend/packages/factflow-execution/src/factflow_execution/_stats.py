@@ -12,14 +12,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
+from factflow_infra.db import pipeline_executions
 from factflow_infra.storage import storage_totals
 from factflow_lineage import lost_per_route, route_stats
 from factflow_protocols import ProgressSnapshot
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from factflow_execution._models import ExecutionStats, PipelineExecution, RouteStats, StatsCounts
 
-__all__ = ["compute_stats", "lost_messages", "snapshot_routes"]
+__all__ = ["RouteNames", "compute_stats", "lost_messages", "snapshot_routes"]
 
 
 def snapshot_routes(snapshot: Mapping[str, object]) -> list[str]:
@@ -46,10 +48,36 @@ async def lost_messages(conn: AsyncConnection, execution: PipelineExecution) -> 
     return await lost_per_route(conn, execution.id, downstream)
 
 
+class RouteNames:
+    """Route names of executions by id, read from their snapshots once and kept
+    (a snapshot never changes), so a list page does not parse snapshots again."""
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self._names: dict[str, list[str]] = {}
+        self._capacity = capacity
+
+    async def of(
+        self, conn: AsyncConnection, executions: Sequence[PipelineExecution]
+    ) -> dict[str, list[str]]:
+        missing = [e.id for e in executions if e.id not in self._names and not e.config_snapshot]
+        if missing:
+            t = pipeline_executions
+            query = select(t.c.id, t.c.config_snapshot).where(t.c.id.in_(missing))
+            if len(self._names) + len(missing) > self._capacity:
+                self._names.clear()
+            for execution_id, snapshot in (await conn.execute(query)).all():
+                self._names[execution_id] = snapshot_routes(snapshot or {})
+        return {
+            e.id: self._names[e.id] if e.id in self._names else snapshot_routes(e.config_snapshot)
+            for e in executions
+        }
+
+
 async def compute_stats(
     conn: AsyncConnection,
     executions: Sequence[PipelineExecution],
     *,
+    route_names: Mapping[str, list[str]] | None = None,
     progress: Mapping[str, ProgressSnapshot] | None = None,
     live: bool = True,
     finished_at: datetime | None = None,
@@ -69,7 +97,9 @@ async def compute_stats(
     for execution in executions:
         per_route = lineage.get(execution.id, {})
         live_progress = progress.get(execution.id)
-        names = snapshot_routes(execution.config_snapshot)
+        names = list(route_names.get(execution.id) or ()) if route_names else []
+        if not names:
+            names = snapshot_routes(execution.config_snapshot)
         names += [r for r in per_route if r not in names]
         routes: dict[str, RouteStats] = {}
         for name in names:

@@ -19,6 +19,7 @@ then carries ``payload_ref`` and a NULL ``payload``.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -206,7 +207,11 @@ class BatchWriter:
         limit = self._max_inline
         rows: list[tuple[Any, ...]] = []
         append = rows.append
-        for e in batch:
+        for index, e in enumerate(batch):
+            if index and not index & 255:
+                # A batch is thousands of entries: let the loop serve requests
+                # between slices instead of stalling it for the whole batch.
+                await asyncio.sleep(0)
             finished = _aware(e.finished_at)
             started = e.started_at
             duration: float | None = None

@@ -131,6 +131,7 @@ async def list_executions(
         labels=[_pair(text) for text in label or ()],
         limit=limit,
         cursor=cursor,
+        snapshots="snapshot" in (include or ()),
     )
     body = ExecutionList.json_of(
         page.items, page.next_cursor, snapshot="snapshot" in (include or ())

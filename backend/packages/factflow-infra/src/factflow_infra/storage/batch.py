@@ -100,7 +100,7 @@ class StorageCommitter:
         backend: StorageBackend,
         *,
         sink: CommitSink | None = None,
-        max_batch: int = 2000,
+        max_batch: int = 500,
         max_pending: int = 8000,
         max_attempts: int = 4,
         retry_backoff: tuple[float, float] = (0.05, 1.0),
