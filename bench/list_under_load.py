@@ -69,7 +69,7 @@ async def _list_latencies(client: httpx.AsyncClient, samples: int) -> list[float
 async def run(ctx: Context, peer: PrefectPeer | None) -> None:
     runs = ctx.scale(50, 10)
     followers_per_run = 2
-    samples = ctx.scale(300, 40)
+    samples = ctx.scale(200, 40)
     idle_samples = ctx.scale(100, 20)
     for db in ctx.databases:
         async with (
@@ -80,7 +80,7 @@ async def run(ctx: Context, peer: PrefectPeer | None) -> None:
         ):
             limits = httpx.Limits(max_connections=runs * followers_per_run + 20)
             async with server.client(limits=limits) as client, server.client() as reader:
-                await save_config(client, _config(items=100_000))
+                await save_config(client, _config(items=5_000))
                 # 50 finished runs first, so the idle list has a full page too.
                 await save_config(
                     client,
