@@ -145,7 +145,7 @@ async def test_shutdown_waits_its_grace_then_interrupts_what_still_runs(
         await service.run("hang")
 
 
-async def test_capacity_limit_refuses_with_a_clear_error_and_leaves_no_row(
+async def test_capacity_limit_without_queueing_refuses_with_a_clear_error_and_leaves_no_row(
     settings: FactFlowSettings, db: Database, registry: Registry, gates: Gates
 ) -> None:
     limited = settings.model_copy(update={"max_running_executions": 1})
@@ -164,7 +164,7 @@ async def test_capacity_limit_refuses_with_a_clear_error_and_leaves_no_row(
         )
         first = await service.run("t")
         with pytest.raises(ExecutionCapacityError, match="already runs 1 executions"):
-            await service.run("t")
+            await service.run("t", queue=False)
         assert [e.id for e in (await service.list()).items] == [first.id]
         gates.open("default")
         await service.wait(first.id, timeout=30)

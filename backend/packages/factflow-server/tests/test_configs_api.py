@@ -218,7 +218,7 @@ async def test_run_errors_invalid_params_body_and_archived(client: httpx.AsyncCl
     assert_problem(archived, 409, "config-archived")
 
 
-async def test_run_when_capacity_is_full_is_503_with_retry_after(
+async def test_run_without_queueing_when_capacity_is_full_is_503_with_retry_after(
     settings: FactFlowSettings, make_service: ServiceFactory, gates: Gates
 ) -> None:
     service = await make_service(max_running_executions=1)
@@ -227,7 +227,7 @@ async def test_run_when_capacity_is_full_is_503_with_retry_after(
         await client.post(f"{API}/configs", json=gated_config())
         running = await client.post(f"{API}/configs/t/run")
         assert running.status_code == 202
-        full = await client.post(f"{API}/configs/t/run")
+        full = await client.post(f"{API}/configs/t/run", params={"queue": "false"})
         body = assert_problem(full, 503, "capacity-exceeded")
         assert full.headers["retry-after"] == "5"
         assert body["capacity"] == 1

@@ -5,12 +5,13 @@
     factflow [--server URL] [--token T] [--format table|json] [--version]
     ├── server                       run the API (same options as factflow-server)
     ├── demo                         the example pipeline end to end, embedded server
-    ├── config      apply | validate | list | show | versions | archive | run
+    ├── config      apply | validate | list | show | versions | archive | run | limit
     ├── execution   list | show | cancel | replay | resume | wait | dag | events | logs
     │               | lineage | stats | delete | prune
     ├── schedule    create | list | show | pause | resume | delete | next | fires
     ├── storage     watch | ls | get | export
-    └── components  list | show
+    ├── components  list | show
+    └── queue                        the runs waiting for a slot, and the config limits
 
 The root options may also be written after the subcommand
 (``factflow execution list --format json``); ``--output`` is the older name of
@@ -28,7 +29,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from factflow_cli import _cmd_events, _cmd_lineage, _cmd_logs, _cmd_retention
+from factflow_cli import _cmd_events, _cmd_lineage, _cmd_logs, _cmd_queue, _cmd_retention
 from factflow_cli._cmd_components import app as components_app
 from factflow_cli._cmd_config import app as config_app
 from factflow_cli._cmd_execution import app as execution_app
@@ -233,6 +234,7 @@ app.add_typer(execution_app, name="execution")
 app.add_typer(schedule_app, name="schedule")
 app.add_typer(storage_app, name="storage")
 app.add_typer(components_app, name="components")
+_cmd_queue.register(app)
 register_server_commands(app)
 
 

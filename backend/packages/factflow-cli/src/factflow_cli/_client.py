@@ -20,6 +20,7 @@ from factflow_cli._transport import (
     Params,
     as_items,
     as_object,
+    decode,
     is_terminal_event,
     key_path,
     segment,
@@ -97,14 +98,34 @@ class ApiClient(HttpTransport):
         version: int | None = None,
         labels: Mapping[str, str] | None = None,
         source: str = "cli",
+        queue: bool = True,
+        priority: int = 0,
     ) -> dict[str, Any]:
+        """Start a run, or queue it (``queue=False``: the server refuses with 503)."""
         body = {
             "params": dict(params),
             "version": version,
             "labels": dict(labels or {}),
             "source": source,
+            "priority": priority,
         }
-        return as_object(self.post_json(f"/configs/{segment(name)}/run", body))
+        query = None if queue else {"queue": "false"}
+        return as_object(self.post_json(f"/configs/{segment(name)}/run", body, params=query))
+
+    def get_limit(self, name: str) -> dict[str, Any]:
+        return as_object(self.get_json(f"/configs/{segment(name)}/limit"))
+
+    def set_limit(self, name: str, max_running: int | None) -> dict[str, Any]:
+        """Set (an int) or remove (None) a config's concurrency limit."""
+        path = f"/configs/{segment(name)}/limit"
+        if max_running is None:
+            return as_object(decode(self.request("DELETE", path)))
+        body = {"max_running": max_running}
+        return as_object(decode(self.request("PUT", path, json_body=body)))
+
+    def queue(self, limit: int = 100) -> dict[str, Any]:
+        """``{items, total, capacity, running_here, limits}``: the run queue."""
+        return as_object(self.get_json("/queue", params={"limit": limit}))
 
     # -- components ----------------------------------------------------------
 
@@ -134,14 +155,19 @@ class ApiClient(HttpTransport):
         message_ids: Sequence[str] = (),
         route: str | None = None,
         labels: Mapping[str, str] | None = None,
+        queue: bool = True,
+        priority: int = 0,
     ) -> dict[str, Any]:
         body = {
             "mode": mode,
             "message_ids": list(message_ids),
             "route": route,
             "labels": dict(labels or {}),
+            "priority": priority,
         }
-        return as_object(self.post_json(f"/executions/{segment(execution_id)}/replay", body))
+        query = None if queue else {"queue": "false"}
+        path = f"/executions/{segment(execution_id)}/replay"
+        return as_object(self.post_json(path, body, params=query))
 
     def delete_execution(self, execution_id: str) -> None:
         """Delete a finished execution and everything it recorded (204)."""

@@ -14,6 +14,8 @@ from factflow_cli._options import (
     AllowFailuresOpt,
     FollowOpt,
     LabelOpt,
+    NoQueueOpt,
+    PriorityOpt,
     TimeoutOpt,
     WaitOpt,
     globals_of,
@@ -240,8 +242,14 @@ def run(
     follow: FollowOpt = False,
     timeout: TimeoutOpt = None,
     allow_failures: AllowFailuresOpt = False,
+    no_queue: NoQueueOpt = False,
+    priority: PriorityOpt = 0,
 ) -> None:
     """Run a config; a FILE is applied first.
+
+    When the server is at capacity (or the config at its limit) the run waits
+    in the run queue and starts as a slot frees, on any server sharing the
+    database; its queue position is printed.  --no-queue fails instead.
 
     Without --wait or --follow, prints the new execution's id and returns.
     With them, the exit code says how the run ended: 0 completed, 1 failed or
@@ -261,6 +269,8 @@ def run(
       factflow config run examples/pipelines/facts.yaml --wait --timeout 10m
 
       factflow --format json config run facts --wait | jq .stats.totals
+
+      factflow config run facts --priority 10 --no-queue
     """
     from factflow_cli._outcome import after_start
     from factflow_cli._params import parse_labels, parse_params, resolve_path_params
@@ -287,7 +297,14 @@ def run(
             config = g.client().get_config(name, version)
         declared = (config.get("definition") or {}).get("params") or {}
         params = resolve_path_params(params, declared)
-    execution = g.client().run_config(name, params=params, version=version, labels=labels)
+    execution = g.client().run_config(
+        name,
+        params=params,
+        version=version,
+        labels=labels,
+        queue=not no_queue,
+        priority=priority,
+    )
     code = after_start(
         g,
         execution,
@@ -297,3 +314,51 @@ def run(
         allow_failures=allow_failures,
     )
     raise typer.Exit(int(code))
+
+
+@app.command("limit")
+def limit(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Config name.")],
+    max_running: Annotated[
+        int | None,
+        typer.Argument(
+            metavar="[MAX_RUNNING]",
+            min=0,
+            help="At most this many of its runs at once, across all servers (0 holds them "
+            "all in the queue). Omit it to show the limit.",
+        ),
+    ] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Remove the config's limit.")] = False,
+) -> None:
+    """Show or set how many runs of a config may run at once, on all servers together.
+
+    Runs over the limit wait in the run queue (see `factflow queue`).
+
+    Examples:
+
+      factflow config limit facts 2
+
+      factflow config limit facts
+
+      factflow config limit facts --clear
+    """
+    g = globals_of(ctx)
+    if clear and max_running is not None:
+        raise InputError("give MAX_RUNNING or --clear, not both")
+    client = g.client()
+    if clear:
+        shown = client.set_limit(name, None)
+    elif max_running is not None:
+        shown = client.set_limit(name, max_running)
+    else:
+        shown = client.get_limit(name)
+    if g.json:
+        g.emit_json(shown)
+        return
+    value = shown.get("max_running")
+    g.out.print(
+        f"config {name}: "
+        + ("no limit" if value is None else f"at most {value} running at once")
+        + f"; {shown.get('running', 0)} running, {shown.get('queued', 0)} queued"
+    )

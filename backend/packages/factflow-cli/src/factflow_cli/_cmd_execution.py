@@ -18,6 +18,8 @@ from factflow_cli._options import (
     AllowFailuresOpt,
     FollowOpt,
     LabelOpt,
+    NoQueueOpt,
+    PriorityOpt,
     TimeoutOpt,
     WaitOpt,
     globals_of,
@@ -234,8 +236,13 @@ def replay(
     follow: FollowOpt = False,
     timeout: TimeoutOpt = None,
     allow_failures: AllowFailuresOpt = False,
+    no_queue: NoQueueOpt = False,
+    priority: PriorityOpt = 0,
 ) -> None:
     """Replay messages of an execution as a new execution (from its snapshot).
+
+    Like `config run`, it waits in the run queue when the server is full
+    (--no-queue fails instead).
 
     With --wait or --follow the exit code is the replay's, as for `config run`.
 
@@ -276,6 +283,8 @@ def replay(
         message_ids=message or [],
         route=route,
         labels=parse_labels(label),
+        queue=not no_queue,
+        priority=priority,
     )
     code = after_start(
         g,

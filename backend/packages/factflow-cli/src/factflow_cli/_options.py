@@ -12,6 +12,8 @@ __all__ = [
     "AllowFailuresOpt",
     "FollowOpt",
     "LabelOpt",
+    "NoQueueOpt",
+    "PriorityOpt",
     "TimeoutOpt",
     "WaitOpt",
     "globals_of",
@@ -38,6 +40,24 @@ AllowFailuresOpt = Annotated[
 LabelOpt = Annotated[
     list[str] | None,
     typer.Option("--label", "-l", metavar="KEY=VALUE", help="Label the run (repeatable)."),
+]
+
+NoQueueOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-queue",
+        help="Start now or fail (the server answers 503 when it is full or the config is at "
+        "its limit) instead of waiting in the run queue.",
+    ),
+]
+PriorityOpt = Annotated[
+    int,
+    typer.Option(
+        "--priority",
+        min=-1000,
+        max=1000,
+        help="If the run has to wait in the queue: higher starts first (default 0).",
+    ),
 ]
 
 

@@ -171,6 +171,9 @@ def after_start(
 ) -> ExitCode:
     """What ``config run`` / ``execution replay`` do once the server accepted the run."""
     execution_id = str(execution.get("id"))
+    position = execution.get("queue_position")
+    if execution.get("status") == "pending" and position is not None:
+        verb = f"queued at position {position}: it starts when a server has a free slot"
     if not (wait or follow_it):
         if g.json:
             g.emit_json(dict(execution))

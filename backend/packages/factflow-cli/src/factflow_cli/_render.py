@@ -48,7 +48,7 @@ def line(text: str, style: str = "") -> Text:
 
 def status_text(status: str | None) -> Text:
     value = status or "-"
-    return Text(value, style=STATUS_STYLES.get(value, ""))
+    return Text(value, style=STATUS_STYLES.get(value.split(" ", 1)[0], ""))
 
 
 def timestamp(value: Any, *, precise: bool = False) -> str:

@@ -50,6 +50,13 @@ def labels_text(labels: Any) -> str:
     return ", ".join(f"{k}={v}" for k, v in sorted(labels.items()))
 
 
+def _status_cell(execution: Mapping[str, Any]) -> str:
+    """The status, with the queue position of a run waiting for a slot (``pending #3``)."""
+    status = str(execution.get("status") or "-")
+    position = execution.get("queue_position")
+    return f"{status} #{position}" if status == "pending" and position is not None else status
+
+
 def _totals(execution: Mapping[str, Any]) -> Mapping[str, Any]:
     return (execution.get("stats") or {}).get("totals") or {}
 
@@ -79,7 +86,7 @@ def _executions_table(items: Sequence[Mapping[str, Any]], *, compact: bool) -> T
         cells = {
             "ID": shown[execution_id],
             "CONFIG": _config_ref(e),
-            "STATUS": str(e.get("status") or "-"),
+            "STATUS": _status_cell(e),
             "SOURCE": str(e.get("source") or "-"),
             "CREATED": created[5:16] if compact and created != "-" else created,
             "DURATION": _duration(e),
@@ -120,6 +127,10 @@ def execution_detail(execution: Mapping[str, Any]) -> RenderableType:
         ("id", execution.get("id")),
         ("config", _config_ref(execution)),
         ("status", status_text(execution.get("status"))),
+    ]
+    if execution.get("queue_position") is not None:
+        rows.append(("queue", f"position {execution['queue_position']}, waiting for a free slot"))
+    rows += [
         ("source", execution.get("source")),
         ("created", timestamp(execution.get("created_at"))),
         ("started", timestamp(execution.get("started_at"))),

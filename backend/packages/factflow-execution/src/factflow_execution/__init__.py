@@ -55,6 +55,8 @@ from factflow_execution._models import (
     StatsCounts,
 )
 from factflow_execution._orchestrators import OrchestratorFactory, OrchestratorRequest
+from factflow_execution._queue import RunQueue
+from factflow_execution._queue_models import ConfigLimit, ConfigLimitReachedError, QueuedRun
 from factflow_execution._repositories import (
     ExecutionPage,
     PipelineConfigRepository,
@@ -72,6 +74,8 @@ __all__ = [
     "AmbiguousIdError",
     "Applied",
     "ConfigArchivedError",
+    "ConfigLimit",
+    "ConfigLimitReachedError",
     "ConfigNotFoundError",
     "ConfigSourceType",
     "DAGEdge",
@@ -105,6 +109,7 @@ __all__ = [
     "PipelineExecution",
     "PipelineExecutionRepository",
     "PruneResult",
+    "QueuedRun",
     "Refusal",
     "Refused",
     "ReplayMode",
@@ -114,6 +119,7 @@ __all__ = [
     "RunLog",
     "RunLogWriter",
     "RunPhase",
+    "RunQueue",
     "StatsCounts",
     "StopKind",
     "StopRequest",

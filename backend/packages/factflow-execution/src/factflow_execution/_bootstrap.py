@@ -2,7 +2,8 @@
 
 ``default_parts`` picks the parts settings name (``from_settings``);
 ``run_control`` wires the run controller and what works beside it - recovery
-and heartbeats, the PostgreSQL control channel, the builder of orchestrators.
+and heartbeats, the PostgreSQL control channel, the builder of orchestrators
+and the run queue.
 No I/O happens here; ``await service.startup()`` connects, recovers and starts
 heartbeats.  (This module sits below ``_service``: it returns parts, the
 service is built from them, so nothing imports the service back.)
@@ -32,6 +33,7 @@ from factflow_execution._orchestrators import (
     pipeline_orchestrators,
 )
 from factflow_execution._owner import default_owner_id
+from factflow_execution._queue import RunQueue
 from factflow_execution._recovery import Recovery
 
 __all__ = ["RunControl", "ServiceParts", "default_parts", "run_control"]
@@ -99,6 +101,7 @@ class RunControl:
     builder: RunBuilder
     commits: StorageCommitter
     logs: RunLogWriter
+    queue: RunQueue
 
 
 def run_control(
@@ -116,7 +119,7 @@ def run_control(
 ) -> RunControl:
     """One run controller (and its event log, which names its owner as the origin
     of the events it writes) with recovery, the control channel, the builder and
-    the writer of run logs."""
+    the writer of run logs and the run queue."""
     owner = owner_id or default_owner_id()
     events = EventLog(db, bus, origin=owner)
     manager = OrchestratorManager(
@@ -138,6 +141,19 @@ def run_control(
         cancel_grace=settings.cancel_grace,
         progress_interval=settings.progress_interval,
     )
+    builder = RunBuilder(
+        db=db,
+        storage=storage,
+        queues=queues,
+        registry=registry,
+        events=manager.events,
+        manager=manager,
+        factory=factory,
+        max_failure_events=settings.max_failure_events,
+        committer=commits,
+        logs=logs,
+        metrics=metrics,
+    )
     return RunControl(
         manager=manager,
         recovery=Recovery(
@@ -153,19 +169,8 @@ def run_control(
             manager=manager,
             remote_cancel_timeout=settings.cancel_grace + settings.heartbeat_timeout + 5.0,
         ),
-        builder=RunBuilder(
-            db=db,
-            storage=storage,
-            queues=queues,
-            registry=registry,
-            events=manager.events,
-            manager=manager,
-            factory=factory,
-            max_failure_events=settings.max_failure_events,
-            committer=commits,
-            logs=logs,
-            metrics=metrics,
-        ),
+        builder=builder,
         commits=commits,
         logs=logs,
+        queue=RunQueue(db=db, manager=manager, build=builder.build),
     )

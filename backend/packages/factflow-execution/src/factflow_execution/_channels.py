@@ -4,7 +4,10 @@ Four channels carry wake-ups, never state: ``factflow_events`` says "execution
 X's log grew up to seq N" (readers then read the log by cursor),
 ``factflow_logs`` the same of its run log (``execution_logs``),
 ``factflow_control`` asks the process that owns a run to stop it, and
-``factflow_schedules`` says a schedule changed (every scheduler loop looks again).  Every
+``factflow_schedules`` says a schedule changed (every scheduler loop looks again),
+and ``factflow_queue`` says the run queue may hold a run some server can start
+now (a run was queued, a config limit changed, a server let go of a slot it
+will not reuse): every server's queue dispatcher looks again.  Every
 NOTIFY FactFlow issues goes through ``notify``; it runs inside the caller's
 transaction, so PostgreSQL delivers it at commit, never before the rows it
 announces are visible.
@@ -23,6 +26,7 @@ __all__ = [
     "CONTROL_CHANNEL",
     "LOGS_CHANNEL",
     "NOTIFY_CHANNEL",
+    "QUEUE_CHANNEL",
     "SCHEDULE_CHANNEL",
     "Wakeup",
     "notify",
@@ -32,6 +36,7 @@ NOTIFY_CHANNEL: Final = "factflow_events"
 CONTROL_CHANNEL: Final = "factflow_control"
 LOGS_CHANNEL: Final = "factflow_logs"
 SCHEDULE_CHANNEL: Final = "factflow_schedules"
+QUEUE_CHANNEL: Final = "factflow_queue"
 
 _NOTIFY = text("SELECT pg_notify(:channel, :payload)")
 

@@ -11,7 +11,8 @@ ConflictError
 ├── NothingToReplayError        replay 'failed' of a run without failures
 └── ExecutionInUseError         delete a run a pending/running replay or resume reads
 CapacityExceededError
-└── ExecutionCapacityError      the orchestrator manager is full
+├── ExecutionCapacityError      the orchestrator manager is full
+└── ConfigLimitReachedError     the config runs its limit (_queue_models; queue=False)
 """
 
 from __future__ import annotations

@@ -15,6 +15,8 @@ stop request - and nothing else in the process keeps run state.  Its verbs:
 * ``terminate(id, status, error)`` - the one helper that computes the final
   stats and makes the conditional transition, used by every terminal path.
 * ``wait_all(timeout)`` and ``shutdown(grace, stop_timeout, reason)``.
+* ``on_release(callback)`` - told each time a slot is given back (the run
+  queue's in-process wake-up).
 
 Invariant: a run is released only after its row is terminal (or after the
 transition was refused because the row already was), so the row never says
@@ -25,7 +27,7 @@ is never terminal while its orchestrator still works.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import asynccontextmanager
 from datetime import datetime
 
@@ -121,6 +123,12 @@ class OrchestratorManager:
         self._lineage = lineage
         self._runs: dict[str, LocalRun] = {}
         self._accepting = True
+        self._release_listeners: list[Callable[[LocalRun], None]] = []
+
+    def on_release(self, callback: Callable[[LocalRun], None]) -> None:
+        """Call ``callback(run)`` whenever a run gives its slot back (never raises into
+        the caller: a listener that fails is logged)."""
+        self._release_listeners.append(callback)
 
     # -- admission and launch -------------------------------------------------
 
@@ -267,6 +275,11 @@ class OrchestratorManager:
         if isinstance(result, Applied):
             run.final = result.row
         run.released.set()
+        for callback in self._release_listeners:
+            try:
+                callback(run)
+            except Exception:
+                _log.exception("a release listener failed for execution %s", run.execution_id)
 
     # -- waiting and shutting down -------------------------------------------
 

@@ -235,6 +235,12 @@ class PipelineExecution(_Model):
     schedule_id: str | None = Field(
         default=None, description="The schedule that fired this run (source 'schedule')."
     )
+    queue_position: int | None = Field(
+        default=None,
+        description="While the run waits in the run queue (status pending): its place, 1 "
+        "being the next to start when a slot frees (runs of a config at its limit are "
+        "passed over); null otherwise.",
+    )
 
     @property
     def terminal(self) -> bool:

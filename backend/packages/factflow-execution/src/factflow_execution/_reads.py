@@ -22,6 +22,7 @@ from factflow_lineage import (
     subtree,
 )
 from factflow_protocols import EventBus, StorageBackend, StoredObject
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from factflow_execution._changes import ExecutionChangeStream
 from factflow_execution._dag import DAGResponse, build_dag
@@ -36,6 +37,7 @@ from factflow_execution._models import (
     PipelineExecution,
 )
 from factflow_execution._objects import read_object
+from factflow_execution._queue_repository import RunQueueRepository
 from factflow_execution._repositories import (
     ExecutionFilter,
     ExecutionPage,
@@ -57,6 +59,20 @@ def source_type(value: ConfigSourceType | str) -> ConfigSourceType:
         raise InvalidInputError(f"unknown source {value!r}; choose from {choices}") from None
 
 
+async def _with_positions(
+    conn: AsyncConnection, executions: Sequence[PipelineExecution]
+) -> list[PipelineExecution]:
+    """``executions`` with the ``queue_position`` of those waiting in the run queue."""
+    pending = [e.id for e in executions if e.status == "pending"]
+    if not pending:
+        return list(executions)
+    positions = await RunQueueRepository(conn).positions(pending)
+    return [
+        e.model_copy(update={"queue_position": positions[e.id]}) if e.id in positions else e
+        for e in executions
+    ]
+
+
 class ExecutionReads:
     """Reads of executions; live stats include this process's runs' progress."""
 
@@ -75,9 +91,11 @@ class ExecutionReads:
         self._routes = RouteNames()
 
     async def get(self, execution_id: str) -> PipelineExecution:
-        """The execution row (``ExecutionNotFoundError`` if unknown)."""
+        """The execution row (``ExecutionNotFoundError`` if unknown), with its
+        ``queue_position`` while it waits in the run queue."""
         async with self.db.connect() as conn:
-            return await PipelineExecutionRepository(conn).get(execution_id)
+            execution = await PipelineExecutionRepository(conn).get(execution_id)
+            return (await _with_positions(conn, [execution]))[0]
 
     async def resolve_id(self, id_or_prefix: str) -> str:
         """A full execution id from an id or a unique prefix."""
@@ -138,8 +156,9 @@ class ExecutionReads:
             stats = await compute_stats(
                 conn, live, route_names=routes, progress=self._progress_of(live)
             )
+            placed = await _with_positions(conn, page.items)
         items = [
-            e.model_copy(update={"stats": stats[e.id]}) if e.id in stats else e for e in page.items
+            e.model_copy(update={"stats": stats[e.id]}) if e.id in stats else e for e in placed
         ]
         return ExecutionPage(items=items, next_cursor=page.next_cursor)
 

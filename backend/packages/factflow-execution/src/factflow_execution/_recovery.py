@@ -7,7 +7,9 @@ running row whose owner is gone: at once when the owner was a process on this
 host that no longer exists, otherwise once its heartbeat is older than
 ``heartbeat_timeout`` - seconds, not minutes.  A ``running`` row this very
 process owns but no longer runs (its run could not record its end) counts as
-gone too.  Heartbeats are inherently periodic; this timer is the only one.
+gone too.  A ``pending`` row waiting in the run queue belongs to no process
+(any server may start it), so it is left alone.  Heartbeats are inherently
+periodic; this timer is the only one.
 
 On PostgreSQL a run is interrupted only once its owner has no session left
 (``Database.open_sessions``): a process killed while a ``COMMIT`` was on its
@@ -37,6 +39,7 @@ from sqlalchemy import ColumnElement
 from factflow_execution._manager import OrchestratorManager
 from factflow_execution._models import PipelineExecution
 from factflow_execution._owner import parse_owner_id, pid_alive, this_host
+from factflow_execution._queue_repository import RunQueueRepository
 from factflow_execution._repositories import ActiveRow, PipelineExecutionRepository
 from factflow_execution._transitions import Applied
 
@@ -101,8 +104,7 @@ class Recovery:
     async def recover(self) -> list[str]:
         """Interrupt every pending/running row whose owner is gone; their ids."""
         cutoff = self._cutoff()
-        async with self._db.connect() as conn:
-            active = await PipelineExecutionRepository(conn).active()
+        active = await self._active()
         interrupted = []
         for row in active:
             reason, stale = self._gone_reason(row, cutoff)
@@ -137,13 +139,20 @@ class Recovery:
     async def interrupt_own(self, reason: str) -> list[str]:
         """Interrupt this process's active rows it does not run (pending rows it
         created but never started); used at shutdown, after the runs ended."""
-        async with self._db.connect() as conn:
-            active = await PipelineExecutionRepository(conn).active(owner=self._owner)
+        active = await self._active(owner=self._owner)
         return [
             row.id
             for row in active
             if row.id not in self._manager and await self._interrupt(row, reason, None)
         ]
+
+    async def _active(self, owner: str | None = None) -> list[ActiveRow]:
+        """Pending and running rows (of ``owner``), without those waiting in the queue."""
+        async with self._db.connect() as conn:
+            active = await PipelineExecutionRepository(conn).active(owner=owner)
+            pending = [row.id for row in active if row.status == "pending"]
+            queued = await RunQueueRepository(conn).positions(pending)
+        return [row for row in active if row.id not in queued]
 
     async def _interrupt(
         self, row: ActiveRow, reason: str, only_if: ColumnElement[bool] | None

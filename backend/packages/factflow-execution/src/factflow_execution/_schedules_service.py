@@ -8,8 +8,9 @@ the fire (primary key (schedule, fire time)), and advances the cursor.  A
 second server asking for the same fire time waits for that lock and then sees
 the cursor moved on; a server killed before its commit leaves nothing, so the
 next one claims the time.  A run's row is therefore created exactly once per
-fire time; starting it comes after the commit (a server killed in between
-leaves a ``pending`` row that recovery marks ``interrupted``).
+fire time, and put in the run queue in the same transaction: this server
+starts it at once when it has a slot, any server sharing the database when a
+slot frees (a server killed after the commit loses nothing).
 
 Changes (create, pause, resume, delete) wake the scheduler loop of this
 process at once, and of every other server through ``pg_notify`` on
@@ -25,16 +26,17 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from factflow_engine import ConfigGate, Registry, RouteDirectory
-from factflow_foundation import CapacityExceededError, FactFlowError, get_logger, new_id, utcnow
+from factflow_foundation import FactFlowError, get_logger, new_id, utcnow
 from factflow_infra.db import Database
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from factflow_execution._channels import SCHEDULE_CHANNEL, notify
-from factflow_execution._events import EventKind, EventLog
+from factflow_execution._events import EventLog
 from factflow_execution._manager import OrchestratorManager
-from factflow_execution._models import ConfigSourceType, PipelineExecution
+from factflow_execution._models import ConfigSourceType
+from factflow_execution._queue_repository import enqueue
 from factflow_execution._repositories import PipelineExecutionRepository
 from factflow_execution._schedules_errors import InvalidScheduleError, ScheduleExistsError
 from factflow_execution._schedules_models import (
@@ -46,7 +48,6 @@ from factflow_execution._schedules_models import (
 from factflow_execution._schedules_repository import ScheduleRepository
 from factflow_execution._schedules_timing import Trigger
 from factflow_execution._snapshots import config_snapshot
-from factflow_execution._transitions import transition
 
 __all__ = ["SCHEDULE_CHANNEL", "ScheduleHost", "ScheduleService", "parse_spec", "trigger_of"]
 
@@ -55,11 +56,15 @@ _log = get_logger("factflow.execution.schedules")
 _MAX_NEXT = 100
 
 
+class QueuePump(Protocol):
+    async def pump(self) -> int: ...
+
+
 class ScheduleHost(Protocol):
     """What schedules need of the service that hosts them (``ExecutionService`` is
     one): its database, event log and run controller, what a snapshot is resolved
-    with, and a way to start a pending run.  A protocol, so this module never
-    imports the service back."""
+    with, and the run queue that starts queued runs.  A protocol, so this module
+    never imports the service back."""
 
     db: Database
     registry: Registry
@@ -68,7 +73,8 @@ class ScheduleHost(Protocol):
     event_log: EventLog
     manager: OrchestratorManager
 
-    async def start(self, execution_id: str) -> PipelineExecution: ...
+    @property
+    def run_queue(self) -> QueuePump: ...
 
 
 def parse_spec(fields: Mapping[str, Any]) -> ScheduleSpec:
@@ -318,7 +324,7 @@ class ScheduleService:
                     reason = f"{limit} run(s) of this schedule still active (max_active_runs)"
                 elif snapshot is not None:
                     config, data = snapshot
-                    await PipelineExecutionRepository(writer.conn).add(
+                    row = await PipelineExecutionRepository(writer.conn).add(
                         execution_id=execution_id,
                         config=config,
                         config_name=config.name,
@@ -328,7 +334,7 @@ class ScheduleService:
                         owner=svc.manager.owner_id,
                         schedule_id=schedule_id,
                     )
-                    await writer.append(EventKind.STATUS, {"status": "pending"})
+                    await enqueue(writer, row, 0)
                     created = True
                 fire = await repo.add_fire(
                     schedule_id,
@@ -343,22 +349,19 @@ class ScheduleService:
                 schedule_id, next_fire_at=plan.next_cursor, last_fire_at=plan.fire_time
             )
         if created:
-            await self._start(execution_id)
+            await self._start()
         if fire is not None:
             for callback in self._fire_listeners:
                 callback(fire)
         return True
 
-    async def _start(self, execution_id: str) -> None:
-        """Start a run this process just created for a fire time."""
-        svc = self._service
+    async def _start(self) -> None:
+        """Start what this process can of the queue (the run just queued first,
+        unless runs queued earlier wait); the rest starts as slots free."""
         try:
-            await svc.start(execution_id)
-        except CapacityExceededError as exc:
-            async with svc.event_log.writing(execution_id) as writer:
-                await transition(writer, "failed", error=f"could not start: {exc}")
-        except Exception:  # recorded failed by start(); the scheduler carries on
-            _log.warning("scheduled run %s could not start", execution_id, exc_info=True)
+            await self._service.run_queue.pump()
+        except Exception:  # the queue's own dispatcher tries again
+            _log.warning("could not start queued runs after a fire", exc_info=True)
 
     # -- change notification ------------------------------------------------------
 

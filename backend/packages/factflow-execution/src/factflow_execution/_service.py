@@ -20,6 +20,7 @@ from factflow_foundation import FactFlowSettings, get_logger, new_id
 from factflow_infra.db import Database, upgrade_to_head
 from factflow_lineage import LineageRecorder
 from factflow_protocols import EventBus, QueueBackend, StorageBackend
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from factflow_execution._bootstrap import default_parts, run_control
 from factflow_execution._configs import ConfigCatalogue
@@ -36,6 +37,8 @@ from factflow_execution._models import (
 from factflow_execution._objects import remove_unrecorded
 from factflow_execution._orchestrators import OrchestratorFactory
 from factflow_execution._owner import default_owner_id
+from factflow_execution._queue_models import ConfigLimitReachedError
+from factflow_execution._queue_repository import ConfigLimitRepository, enqueue
 from factflow_execution._reads import ExecutionReads, source_type
 from factflow_execution._replay import select_replay_records
 from factflow_execution._repositories import (
@@ -103,6 +106,7 @@ class ExecutionService(ConfigCatalogue, ExecutionReads):
         self._builder = wired.builder
         self.storage_commits = wired.commits
         self.run_logs = wired.logs
+        self.run_queue = wired.queue
         self.schedules = ScheduleService(self)
         self.scheduler = Scheduler(self.schedules, db)
         self.retention = Retention.from_settings(settings, db, storage, bus, queues)
@@ -151,6 +155,7 @@ class ExecutionService(ConfigCatalogue, ExecutionReads):
         await self.control.start()
         interrupted = await self.recover()
         self.recovery.start()
+        await self.run_queue.start()
         if self.settings.scheduler:
             await self.scheduler.start()
         await self.retention.start()
@@ -164,6 +169,7 @@ class ExecutionService(ConfigCatalogue, ExecutionReads):
         grace = self.settings.shutdown_grace if grace is None else grace
         await self.scheduler.stop()
         await self.retention.stop()
+        await self.run_queue.stop()
         reason = f"interrupted: the server shut down before it finished (grace {grace:g}s)"
         stop_timeout = self.settings.cancel_grace + 5.0
         interrupted = await self.manager.shutdown(grace, stop_timeout, reason)
@@ -249,41 +255,39 @@ class ExecutionService(ConfigCatalogue, ExecutionReads):
         params: Mapping[str, Any] | None = None,
         source: ConfigSourceType | str = ConfigSourceType.API,
         labels: Mapping[str, str] | None = None,
+        queue: bool = True,
+        priority: int = 0,
     ) -> PipelineExecution:
-        """Create and start an execution.  Capacity is claimed first, so a full
-        server refuses without leaving a row behind.
+        """Create and start an execution, or queue it (see ``RunQueue.submit``).
 
-        The row is inserted ``pending`` and moved to ``running`` in one
-        transaction (both status events are in the log); a run whose components
-        cannot be built is recorded ``failed`` instead, and the error raised.
+        It starts at once (``running`` on return) when a slot is free, its
+        config is below its limit and no run waits before it.  Otherwise it is
+        returned ``pending`` with its ``queue_position`` and starts, on any
+        server sharing the database, when its turn comes (higher ``priority``
+        first, FIFO within one).  With ``queue=False`` a full server raises
+        ``ExecutionCapacityError`` (a config at its limit
+        ``ConfigLimitReachedError``) and leaves no row behind.
+
+        A run whose components cannot be built is recorded ``failed``, and the
+        error raised when that happens here and now.
         """
         kind = source_type(source)
+        config, snapshot = await config_snapshot(
+            self.db, self.config_gate, self.directory, config_name, version, params
+        )
         execution_id = new_id()
-        async with self.manager.admit(execution_id) as admission:
-            config, snapshot = await config_snapshot(
-                self.db, self.config_gate, self.directory, config_name, version, params
-            )
-            failure: Exception | None = None
-            async with self.event_log.writing(execution_id) as writer:
-                execution = await self._add(
-                    writer.conn, execution_id, config, snapshot, kind, labels
-                )
-                writer.defer(EventKind.STATUS, {"status": "pending"})  # seq 1, with the next
-                try:
-                    orchestrator = await self._builder.build(execution)
-                except Exception as exc:
-                    failure = exc
-                    await transition(writer, "failed", error=f"could not start: {exc}")
-                else:
-                    result = await transition(writer, "running", owner=self.manager.owner_id)
-            if failure is not None:
-                raise failure
-            if isinstance(result, Refused):  # pragma: no cover - inserted pending just now
-                raise result.error("start")
-            return await admission.launch(orchestrator, result.row)
 
-    async def _start_admitted(self, admission: Admission) -> PipelineExecution:
-        """Build and launch the orchestrator of an admitted ``pending`` row."""
+        async def add(conn: AsyncConnection) -> PipelineExecution:
+            return await self._add(conn, execution_id, config, snapshot, kind, labels)
+
+        return await self.run_queue.submit(execution_id, add, queue=queue, priority=priority)
+
+    async def _start_admitted(
+        self, admission: Admission, *, queue_on_limit: bool = False
+    ) -> PipelineExecution:
+        """Build and launch the orchestrator of an admitted ``pending`` row.  A config
+        at its limit raises ``ConfigLimitReachedError`` (the row stays ``pending``),
+        or with ``queue_on_limit`` puts the row in the run queue."""
         execution_id = admission.execution_id
         execution = await self.get(execution_id)
         if execution.status != "pending":
@@ -296,7 +300,16 @@ class ExecutionService(ConfigCatalogue, ExecutionReads):
             )
             raise
         async with self.event_log.writing(execution_id) as writer:
-            result = await transition(writer, "running", owner=self.manager.owner_id)
+            limit = await ConfigLimitRepository(writer.conn).slot_free(execution.config_name)
+            if limit is not None:
+                if not queue_on_limit:
+                    raise ConfigLimitReachedError(execution.config_name, limit)
+                await enqueue(writer, execution, 0)
+                result = None
+            else:
+                result = await transition(writer, "running", owner=self.manager.owner_id)
+        if result is None:
+            return await self.run_queue.read(execution_id)
         if isinstance(result, Refused):
             raise result.error("start")
         return await admission.launch(orchestrator, result.row)
@@ -316,19 +329,22 @@ class ExecutionService(ConfigCatalogue, ExecutionReads):
         async with self.manager.admit(resume_id) as admission:
             owner = self.manager.owner_id
             await add_resume(self.event_log, parent.id, resume_id, labels=labels, owner=owner)
-            return await self._start_admitted(admission)
+            return await self._start_admitted(admission, queue_on_limit=True)
 
     async def replay(
         self,
         selection: ReplaySource,
         *,
         labels: Mapping[str, str] | None = None,
+        queue: bool = True,
+        priority: int = 0,
     ) -> PipelineExecution:
         """Start a new execution that re-injects selected messages of a finished one.
 
         The new run uses the parent's snapshot (definition and route→queue
         directory as they were), runs no adapters, and keeps each message's
-        origin id.  Selecting nothing is an error, not an empty run.
+        origin id.  Selecting nothing is an error, not an empty run.  It starts
+        or queues as ``run`` does.
         """
         parent = await self.get(selection.parent_execution_id)
         async with self.db.connect() as conn:
@@ -337,20 +353,20 @@ class ExecutionService(ConfigCatalogue, ExecutionReads):
             if parent.config_id is not None:
                 config = await PipelineConfigRepository(conn).get_by_id(parent.config_id)
         execution_id = new_id()
-        async with self.manager.admit(execution_id) as admission:
-            async with self.event_log.writing(execution_id) as writer:
-                await self._add(
-                    writer.conn,
-                    execution_id,
-                    config,
-                    parent.config_snapshot,
-                    ConfigSourceType.REPLAY,
-                    labels,
-                    config_name=parent.config_name,
-                    replay_source=selection,
-                )
-                await writer.append(EventKind.STATUS, {"status": "pending"})
-            return await self._start_admitted(admission)
+
+        async def add(conn: AsyncConnection) -> PipelineExecution:
+            return await self._add(
+                conn,
+                execution_id,
+                config,
+                parent.config_snapshot,
+                ConfigSourceType.REPLAY,
+                labels,
+                config_name=parent.config_name,
+                replay_source=selection,
+            )
+
+        return await self.run_queue.submit(execution_id, add, queue=queue, priority=priority)
 
     # -- cancelling ------------------------------------------------------------
 
@@ -385,6 +401,8 @@ class ExecutionService(ConfigCatalogue, ExecutionReads):
                 execution_id, "cancelled", why, expected=(execution.status,)
             )
             if isinstance(result, Applied):
+                if execution.status == "pending":
+                    await self.run_queue.forget(execution_id)
                 return result.row
         raise IllegalTransitionError(  # pragma: no cover - see _CANCEL_LOOKS
             execution_id, "cancel", execution.status, ["pending", "running"]

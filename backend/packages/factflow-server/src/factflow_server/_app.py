@@ -28,6 +28,7 @@ from factflow_server import (
     _routes_health,
     _routes_lineage,
     _routes_logs,
+    _routes_queue,
     _routes_retention,
     _routes_schedules,
     _routes_streams,
@@ -54,6 +55,10 @@ _TAGS = [
     {"name": "streams", "description": "Live Server-Sent Event streams of a run."},
     {"name": "components", "description": "The processors and adapters this server can run."},
     {"name": "schedules", "description": "Cron and interval triggers that run configs."},
+    {
+        "name": "queue",
+        "description": "Runs waiting for a slot, and per-config concurrency limits.",
+    },
     {"name": "auth", "description": "Browser sessions when the server has an API token."},
     {"name": "health", "description": "Liveness and readiness probes."},
     {"name": "metrics", "description": "Prometheus metrics of this server process."},
@@ -172,6 +177,7 @@ def create_app(
         _routes_streams,
         _routes_components,
         _routes_schedules,
+        _routes_queue,
         _routes_auth,
     ):
         api.include_router(module.router)

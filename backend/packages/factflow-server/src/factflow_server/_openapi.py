@@ -12,7 +12,14 @@ from factflow_server._auth import AUTH_PATHS, PUBLIC_PATHS
 from factflow_server._problems import PROBLEM_MEDIA_TYPE, Problem
 from factflow_server._schemas import ExecutionEventOut
 
-__all__ = ["LOCATION_HEADER", "install_openapi", "problems"]
+QUEUE_PARAM_DESCRIPTION = (
+    "true (default): over capacity, or over the config's limit, the run is accepted "
+    "`pending` in the run queue (202 with `queue_position`) and starts on any server as "
+    "a slot frees. false: start now or refuse with 503 (capacity-exceeded or "
+    "config-limit-reached, with Retry-After); nothing is stored."
+)
+
+__all__ = ["LOCATION_HEADER", "QUEUE_PARAM_DESCRIPTION", "install_openapi", "problems"]
 
 _WHY: dict[int, str] = {
     400: "The request body could not be decoded (e.g. JSON that is not UTF-8).",
@@ -72,11 +79,13 @@ def problems(*statuses: int, capacity: bool = False) -> dict[int | str, dict[str
     if capacity:
         responses[503] = {
             "model": Problem,
-            "description": "Capacity full (type capacity-exceeded, with Retry-After), the "
+            "description": "Only with ?queue=false: capacity full (type capacity-exceeded) or "
+            "the config at its limit (config-limit-reached), both with Retry-After; also the "
             "database unreachable, or the server still starting.",
             "headers": {
                 "Retry-After": {
-                    "description": "Seconds to wait before retrying (capacity-exceeded only).",
+                    "description": "Seconds to wait before retrying (capacity-exceeded and "
+                    "config-limit-reached only).",
                     "schema": {"type": "integer", "minimum": 0},
                 }
             },

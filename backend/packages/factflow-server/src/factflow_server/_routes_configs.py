@@ -8,7 +8,7 @@ from factflow_execution import PipelineConfig, PipelineExecution
 from fastapi import APIRouter, Body, Depends, Query, Response, status
 
 from factflow_server._deps import ConfigName, Service
-from factflow_server._openapi import LOCATION_HEADER, problems
+from factflow_server._openapi import LOCATION_HEADER, QUEUE_PARAM_DESCRIPTION, problems
 from factflow_server._schemas import ConfigList, ConfigSaved, RunRequest
 from factflow_server._validation import ConfigValidation, validate_config
 from factflow_server._views import CONFIG_MEDIA_TYPES, config_body
@@ -139,13 +139,21 @@ async def archive_config(service: Service, name: ConfigName) -> ConfigList:
     "/{name}/run",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=PipelineExecution,
-    summary="Run a config",
+    summary="Run a config (start it now, or queue it)",
     description=(
-        "Creates and starts an execution; 202 with the execution and its `Location`. "
-        "A full server answers 503 with Retry-After."
+        "Creates an execution; 202 with the execution and its `Location`. It is "
+        "`running` when it started at once, or `pending` with a `queue_position` when it "
+        "waits in the run queue (this server at capacity, the config at its limit, or "
+        "other runs waiting first); a queued run starts on any server as a slot frees, "
+        "higher `priority` first. With `?queue=false` it starts now or is refused with "
+        "503 and Retry-After, and nothing is stored."
     ),
     responses={
-        202: {"description": "Created and started.", "headers": LOCATION_HEADER},
+        202: {
+            "description": "Created: started (`running`) or queued (`pending`, with "
+            "`queue_position`).",
+            "headers": LOCATION_HEADER,
+        },
         **problems(400, 404, 409, 413, capacity=True),
     },
 )
@@ -154,10 +162,17 @@ async def run_config(
     name: ConfigName,
     response: Response,
     request: Annotated[RunRequest | None, Body()] = None,
+    queue: Annotated[bool, Query(description=QUEUE_PARAM_DESCRIPTION)] = True,
 ) -> PipelineExecution:
     run = request or RunRequest()
     execution = await service.run(
-        name, version=run.version, params=run.params, source=run.source, labels=run.labels
+        name,
+        version=run.version,
+        params=run.params,
+        source=run.source,
+        labels=run.labels,
+        queue=queue,
+        priority=run.priority,
     )
     response.headers["Location"] = f"/api/v1/executions/{execution.id}"
     return execution

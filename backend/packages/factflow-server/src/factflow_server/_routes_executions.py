@@ -17,7 +17,7 @@ from fastapi import APIRouter, Body, Query, Request, Response, status
 from pydantic import AfterValidator, BeforeValidator
 
 from factflow_server._deps import CONFIG_NAME_PATTERN, ExecutionId, Service
-from factflow_server._openapi import LOCATION_HEADER, problems
+from factflow_server._openapi import LOCATION_HEADER, QUEUE_PARAM_DESCRIPTION, problems
 from factflow_server._schemas import (
     CancelRequest,
     ExecutionList,
@@ -158,7 +158,10 @@ async def get_execution(service: Service, execution_id: ExecutionId) -> Pipeline
     "/{execution_id}/cancel",
     response_model=PipelineExecution,
     summary="Cancel a pending or running execution",
-    description="Returns the execution once it is terminal; 409 when it already was.",
+    description=(
+        "Returns the execution once it is terminal; 409 when it already was. A run "
+        "waiting in the queue ends `cancelled` at once and never starts."
+    ),
     responses=problems(400, 404, 409, 413),
 )
 async def cancel_execution(
@@ -178,10 +181,16 @@ async def cancel_execution(
         "`mode`: `failed` (default) re-injects the failed messages, `cancelled` those a "
         "stop left unfinished, `unfinished` both, `all` the root messages, `ids` exactly "
         "`message_ids`; `route` narrows any mode. 409 when the parent still runs or nothing "
-        "matches. What a crash lost was never recorded: resume the run to finish it."
+        "matches. What a crash lost was never recorded: resume the run to finish it. Like "
+        "a run, it starts at once or waits in the run queue (`pending` with "
+        "`queue_position`); `?queue=false` refuses with 503 instead of queueing."
     ),
     responses={
-        202: {"description": "Created and started.", "headers": LOCATION_HEADER},
+        202: {
+            "description": "Created: started (`running`) or queued (`pending`, with "
+            "`queue_position`).",
+            "headers": LOCATION_HEADER,
+        },
         **problems(400, 404, 409, 413, capacity=True),
     },
 )
@@ -190,9 +199,15 @@ async def replay_execution(
     execution_id: ExecutionId,
     response: Response,
     request: Annotated[ReplayRequest | None, Body()] = None,
+    queue: Annotated[bool, Query(description=QUEUE_PARAM_DESCRIPTION)] = True,
 ) -> PipelineExecution:
     replay = request or ReplayRequest()
-    execution = await service.replay(replay.selection(execution_id), labels=replay.labels)
+    execution = await service.replay(
+        replay.selection(execution_id),
+        labels=replay.labels,
+        queue=queue,
+        priority=replay.priority,
+    )
     response.headers["Location"] = f"/api/v1/executions/{execution.id}"
     return execution
 

@@ -102,6 +102,13 @@ class RunRequest(_Request):
     source: Literal["api", "cli", "demo", "schedule"] = Field(
         default="api", description="Who started the run ('cli' when the CLI does)."
     )
+    priority: int = Field(
+        default=0,
+        ge=-1000,
+        le=1000,
+        description="Its place if it has to wait in the run queue: higher starts first, "
+        "first come, first served within a priority.",
+    )
 
 
 # -- executions ----------------------------------------------------------------------
@@ -160,6 +167,12 @@ class ReplayRequest(_Request):
         default=None, pattern=_ROUTE_PATTERN, description="Only messages at this route."
     )
     labels: dict[str, str] = Field(default_factory=dict, description="Labels of the new execution.")
+    priority: int = Field(
+        default=0,
+        ge=-1000,
+        le=1000,
+        description="Its place if it has to wait in the run queue (higher starts first).",
+    )
 
     def selection(self, parent_execution_id: str) -> ReplaySource:
         """The ``ReplaySource`` this request asks for (``InvalidInputError`` when the

@@ -8,6 +8,7 @@ from factflow_infra.db.errors import (
 )
 from factflow_infra.db.migrations import current_revision, head_revision, upgrade_to_head
 from factflow_infra.db.schema import (
+    config_limits,
     execution_events,
     execution_logs,
     lineage_records,
@@ -15,6 +16,7 @@ from factflow_infra.db.schema import (
     metadata,
     pipeline_configs,
     pipeline_executions,
+    run_queue,
     schedule_fires,
     schedules,
     storage_objects,
@@ -24,6 +26,7 @@ __all__ = [
     "Database",
     "DatabaseUnavailableError",
     "DatabaseValueError",
+    "config_limits",
     "current_revision",
     "display_url",
     "execution_events",
@@ -35,6 +38,7 @@ __all__ = [
     "normalise_url",
     "pipeline_configs",
     "pipeline_executions",
+    "run_queue",
     "schedule_fires",
     "schedules",
     "storage_objects",

@@ -6,9 +6,12 @@ Tables (DESIGN §3): ``pipeline_configs``, ``pipeline_executions``,
 ``lineage_records`` kept by the lineage writer in the same transaction as the
 rows, so live stats read a few rows instead of aggregating millions; and
 ``schedules`` with ``schedule_fires``, one row per fire time claimed (its
-primary key is what makes a fire time run once across servers); and
+primary key is what makes a fire time run once across servers);
 ``execution_logs``, what a run's processors and adapters logged (its own
-table, not ``execution_events``: see docs/architecture.md, "Run logs").  Alembic
+table, not ``execution_events``: see docs/architecture.md, "Run logs");
+``run_queue``, the ``pending`` runs waiting for a slot (any server claims
+them, FIFO by ``seq`` within a priority); and ``config_limits``, per-config
+concurrency limits that hold across servers.  Alembic
 migrations under ``factflow_infra/migrations`` create exactly this; a test
 proves autogenerate finds no difference.
 """
@@ -35,6 +38,7 @@ from sqlalchemy import (
 from factflow_infra.db.types import JSONType, UTCDateTime
 
 __all__ = [
+    "config_limits",
     "execution_events",
     "execution_logs",
     "lineage_records",
@@ -42,6 +46,7 @@ __all__ = [
     "metadata",
     "pipeline_configs",
     "pipeline_executions",
+    "run_queue",
     "schedule_fires",
     "schedules",
     "storage_objects",
@@ -276,4 +281,35 @@ schedule_fires = Table(
     Column("claimed_at", UTCDateTime, nullable=False),
     Column("claimed_by", String(100), nullable=False),
     PrimaryKeyConstraint("schedule_id", "fire_time"),
+)
+
+# The run queue: one row per ``pending`` execution waiting for a slot.  Any
+# server claims the first eligible row (priority DESC, seq) in the transaction
+# that moves the execution to ``running`` and deletes the row; on PostgreSQL
+# with ``FOR UPDATE SKIP LOCKED``, so each queued run starts exactly once.
+run_queue = Table(
+    "run_queue",
+    metadata,
+    Column("seq", _BigId, primary_key=True, autoincrement=True),
+    Column(
+        "execution_id",
+        String(36),
+        ForeignKey("pipeline_executions.id", ondelete="CASCADE"),
+        nullable=False,
+        unique=True,
+    ),
+    Column("config_name", String(200), nullable=False),
+    Column("priority", Integer, nullable=False, server_default=text("0")),
+    Column("enqueued_at", UTCDateTime, nullable=False),
+)
+
+# Per-config concurrency limits: at most ``max_running`` executions of the
+# config are ``running`` at once, across every server.  Each start of a limited
+# config locks its row first, so two servers cannot both take the last slot.
+config_limits = Table(
+    "config_limits",
+    metadata,
+    Column("config_name", String(200), primary_key=True),
+    Column("max_running", Integer, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
 )
