@@ -173,6 +173,34 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/configs/{name}/limit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Show a config's concurrency limit, with its running and queued runs
+         * @description `max_running` is null when the config has no limit of its own.
+         */
+        get: operations["get_config_limit"];
+        /**
+         * Set a config's concurrency limit (across every server)
+         * @description At most `max_running` executions of the config run at once on all servers sharing the database; the others wait in the queue (or, with `?queue=false`, are refused with 503 `config-limit-reached`). Lowering it stops nothing that runs; raising it starts waiting runs at once.
+         */
+        put: operations["set_config_limit"];
+        post?: never;
+        /**
+         * Remove a config's concurrency limit
+         * @description Idempotent; answers the config's (now unlimited) counts.
+         */
+        delete: operations["delete_config_limit"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/configs/{name}/run": {
         parameters: {
             query?: never;
@@ -183,8 +211,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Run a config
-         * @description Creates and starts an execution; 202 with the execution and its `Location`. A full server answers 503 with Retry-After.
+         * Run a config (start it now, or queue it)
+         * @description Creates an execution; 202 with the execution and its `Location`. It is `running` when it started at once, or `pending` with a `queue_position` when it waits in the run queue (this server at capacity, the config at its limit, or other runs waiting first); a queued run starts on any server as a slot frees, higher `priority` first. With `?queue=false` it starts now or is refused with 503 and Retry-After, and nothing is stored.
          */
         post: operations["run_config"];
         delete?: never;
@@ -282,7 +310,7 @@ export interface paths {
         put?: never;
         /**
          * Cancel a pending or running execution
-         * @description Returns the execution once it is terminal; 409 when it already was.
+         * @description Returns the execution once it is terminal; 409 when it already was. A run waiting in the queue ends `cancelled` at once and never starts.
          */
         post: operations["cancel_execution"];
         delete?: never;
@@ -459,7 +487,7 @@ export interface paths {
         put?: never;
         /**
          * Replay messages of a finished execution as a new execution
-         * @description `mode`: `failed` (default) re-injects the failed messages, `cancelled` those a stop left unfinished, `unfinished` both, `all` the root messages, `ids` exactly `message_ids`; `route` narrows any mode. 409 when the parent still runs or nothing matches. What a crash lost was never recorded: resume the run to finish it.
+         * @description `mode`: `failed` (default) re-injects the failed messages, `cancelled` those a stop left unfinished, `unfinished` both, `all` the root messages, `ids` exactly `message_ids`; `route` narrows any mode. 409 when the parent still runs or nothing matches. What a crash lost was never recorded: resume the run to finish it. Like a run, it starts at once or waits in the run queue (`pending` with `queue_position`); `?queue=false` refuses with 503 instead of queueing.
          */
         post: operations["replay_execution"];
         delete?: never;
@@ -594,6 +622,26 @@ export interface paths {
          * @description Answers as soon as the execution is terminal, or after `timeout` seconds with `timed_out: true`.
          */
         get: operations["wait_execution"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/queue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The run queue: waiting runs in start order, and the config limits
+         * @description Runs wait here (status `pending`, with a `queue_position`) while no server has a free slot for them, or while their config is at its limit. Any server on the database starts the next one as a slot frees: higher `priority` first, then first come, first served; runs of a config at its limit are passed over.
+         */
+        get: operations["get_queue"];
         put?: never;
         post?: never;
         delete?: never;
@@ -877,6 +925,37 @@ export interface components {
             summary: string;
         };
         /**
+         * ConfigLimit
+         * @description How many executions of one config may run at once, across every server.
+         */
+        ConfigLimit: {
+            /**
+             * Config Name
+             * @description The config the limit applies to.
+             */
+            config_name: string;
+            /**
+             * Max Running
+             * @description At most this many of its executions run at once across all servers (0 holds every new run in the queue); null: no limit of its own.
+             */
+            max_running: number | null;
+            /**
+             * Queued
+             * @description Its executions waiting in the run queue.
+             */
+            queued: number;
+            /**
+             * Running
+             * @description Its executions running now, on any server.
+             */
+            running: number;
+            /**
+             * Updated At
+             * @description When the limit was last set; null without a limit.
+             */
+            updated_at?: string | null;
+        };
+        /**
          * ConfigList
          * @description A list of config versions.
          */
@@ -1158,6 +1237,11 @@ export interface components {
              * @description The execution a replay or resume continues; or null.
              */
             parent_execution_id?: string | null;
+            /**
+             * Queue Position
+             * @description While the run waits in the run queue (status pending): its place, 1 being the next to start when a slot frees (runs of a config at its limit are passed over); null otherwise.
+             */
+            queue_position?: number | null;
             /** @description For a replay: which messages of which run it re-injects. */
             replay_source?: components["schemas"]["ReplaySource"] | null;
             /**
@@ -1318,6 +1402,17 @@ export interface components {
              * @constant
              */
             status: "ok";
+        };
+        /**
+         * LimitRequest
+         * @description ``PUT /configs/{name}/limit``.
+         */
+        LimitRequest: {
+            /**
+             * Max Running
+             * @description At most this many executions of the config run at once, across every server; 0 holds its new runs in the queue.
+             */
+            max_running: number;
         };
         /**
          * LineageAncestry
@@ -1752,6 +1847,11 @@ export interface components {
              * @description The execution a replay or resume continues; or null.
              */
             parent_execution_id?: string | null;
+            /**
+             * Queue Position
+             * @description While the run waits in the run queue (status pending): its place, 1 being the next to start when a slot frees (runs of a config at its limit are passed over); null otherwise.
+             */
+            queue_position?: number | null;
             /** @description For a replay: which messages of which run it re-injects. */
             replay_source?: components["schemas"]["ReplaySource"] | null;
             /**
@@ -1903,6 +2003,69 @@ export interface components {
             more: boolean;
         };
         /**
+         * QueueView
+         * @description ``GET /queue``: what waits, in start order, and the limits that apply.
+         */
+        QueueView: {
+            /**
+             * Capacity
+             * @description How many runs this server runs at once (FACTFLOW_MAX_RUNNING_EXECUTIONS).
+             */
+            capacity: number;
+            /**
+             * Items
+             * @description The first `limit` queued runs, in start order.
+             */
+            items: components["schemas"]["QueuedRun"][];
+            /**
+             * Limits
+             * @description Every per-config limit set, by config name.
+             */
+            limits: components["schemas"]["ConfigLimit"][];
+            /**
+             * Running Here
+             * @description Runs this server is running (or starting) now.
+             */
+            running_here: number;
+            /**
+             * Total
+             * @description How many runs wait in all.
+             */
+            total: number;
+        };
+        /**
+         * QueuedRun
+         * @description One entry of the run queue, as ``GET /api/v1/queue`` lists it.
+         */
+        QueuedRun: {
+            /**
+             * Config Name
+             * @description The config it runs.
+             */
+            config_name: string;
+            /**
+             * Enqueued At
+             * Format: date-time
+             * @description When it entered the queue.
+             */
+            enqueued_at: string;
+            /**
+             * Execution Id
+             * @description The queued (pending) execution.
+             */
+            execution_id: string;
+            /**
+             * Position
+             * @description 1 = the next to start when a slot frees.
+             */
+            position: number;
+            /**
+             * Priority
+             * @description Higher starts first; FIFO within a priority.
+             */
+            priority: number;
+        };
+        /**
          * ReadyStatus
          * @description ``GET /readyz`` when ready.
          */
@@ -1949,6 +2112,12 @@ export interface components {
              * @enum {string}
              */
             mode: "failed" | "cancelled" | "unfinished" | "all" | "ids";
+            /**
+             * Priority
+             * @description Its place if it has to wait in the run queue (higher starts first).
+             * @default 0
+             */
+            priority: number;
             /**
              * Route
              * @description Only messages at this route.
@@ -2096,6 +2265,12 @@ export interface components {
             params?: {
                 [key: string]: unknown;
             };
+            /**
+             * Priority
+             * @description Its place if it has to wait in the run queue: higher starts first, first come, first served within a priority.
+             * @default 0
+             */
+            priority: number;
             /**
              * Source
              * @description Who started the run ('cli' when the CLI does).
@@ -3140,9 +3315,211 @@ export interface operations {
             };
         };
     };
-    run_config: {
+    get_config_limit: {
         parameters: {
             query?: never;
+            header?: never;
+            path: {
+                /** @description The config's name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfigLimit"];
+                };
+            };
+            /** @description Unknown execution id, config name, schedule or object key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (a bad value, or an unknown query parameter); 'issues' names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or the server still starting; retry shortly. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    set_config_limit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The config's name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LimitRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfigLimit"];
+                };
+            };
+            /** @description The request body could not be decoded (e.g. JSON that is not UTF-8). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown execution id, config name, schedule or object key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than FACTFLOW_MAX_BODY_BYTES. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (a bad value, or an unknown query parameter); 'issues' names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or the server still starting; retry shortly. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_config_limit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The config's name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfigLimit"];
+                };
+            };
+            /** @description Unknown execution id, config name, schedule or object key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (a bad value, or an unknown query parameter); 'issues' names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or the server still starting; retry shortly. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    run_config: {
+        parameters: {
+            query?: {
+                /** @description true (default): over capacity, or over the config's limit, the run is accepted `pending` in the run queue (202 with `queue_position`) and starts on any server as a slot frees. false: start now or refuse with 503 (capacity-exceeded or config-limit-reached, with Retry-After); nothing is stored. */
+                queue?: boolean;
+            };
             header?: never;
             path: {
                 /** @description The config's name. */
@@ -3156,7 +3533,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Created and started. */
+            /** @description Created: started (`running`) or queued (`pending`, with `queue_position`). */
             202: {
                 headers: {
                     /** @description The new execution: /api/v1/executions/{id}. */
@@ -3221,10 +3598,10 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Capacity full (type capacity-exceeded, with Retry-After), the database unreachable, or the server still starting. */
+            /** @description Only with ?queue=false: capacity full (type capacity-exceeded) or the config at its limit (config-limit-reached), both with Retry-After; also the database unreachable, or the server still starting. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying (capacity-exceeded only). */
+                    /** @description Seconds to wait before retrying (capacity-exceeded and config-limit-reached only). */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -4179,7 +4556,10 @@ export interface operations {
     };
     replay_execution: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description true (default): over capacity, or over the config's limit, the run is accepted `pending` in the run queue (202 with `queue_position`) and starts on any server as a slot frees. false: start now or refuse with 503 (capacity-exceeded or config-limit-reached, with Retry-After); nothing is stored. */
+                queue?: boolean;
+            };
             header?: never;
             path: {
                 /** @description An execution id, or a unique prefix of one (at least 4 characters). */
@@ -4193,7 +4573,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Created and started. */
+            /** @description Created: started (`running`) or queued (`pending`, with `queue_position`). */
             202: {
                 headers: {
                     /** @description The new execution: /api/v1/executions/{id}. */
@@ -4258,10 +4638,10 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Capacity full (type capacity-exceeded, with Retry-After), the database unreachable, or the server still starting. */
+            /** @description Only with ?queue=false: capacity full (type capacity-exceeded) or the config at its limit (config-limit-reached), both with Retry-After; also the database unreachable, or the server still starting. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying (capacity-exceeded only). */
+                    /** @description Seconds to wait before retrying (capacity-exceeded and config-limit-reached only). */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -4352,10 +4732,10 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Capacity full (type capacity-exceeded, with Retry-After), the database unreachable, or the server still starting. */
+            /** @description Only with ?queue=false: capacity full (type capacity-exceeded) or the config at its limit (config-limit-reached), both with Retry-After; also the database unreachable, or the server still starting. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying (capacity-exceeded only). */
+                    /** @description Seconds to wait before retrying (capacity-exceeded and config-limit-reached only). */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -4762,6 +5142,56 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (a bad value, or an unknown query parameter); 'issues' names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or the server still starting; retry shortly. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_queue: {
+        parameters: {
+            query?: {
+                /** @description List at most this many. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueueView"];
                 };
             };
             /** @description Invalid input (a bad value, or an unknown query parameter); 'issues' names each. */

@@ -38,7 +38,7 @@ FIRES_IN_ALL = 20
 
 @contextlib.asynccontextmanager
 async def _server(
-    db_url: str, data_dir: Path
+    db_url: str, data_dir: Path, extra_env: dict[str, str] | None = None
 ) -> AsyncIterator[tuple[str, asyncio.subprocess.Process]]:
     port = _free_port()
     env = {
@@ -46,6 +46,7 @@ async def _server(
         "FACTFLOW_HEARTBEAT_INTERVAL": "0.5",
         "FACTFLOW_HEARTBEAT_TIMEOUT": "3",
         "FACTFLOW_SHUTDOWN_GRACE": "2",
+        **(extra_env or {}),
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "factflow_server", "--host", "127.0.0.1", "--port", str(port),

@@ -77,7 +77,8 @@ DEFAULT_RECHECK = 300.0
 class _Claim(Enum):
     STARTED = "started"
     ENDED = "ended"  # the row could not be built, or was no longer pending
-    SKIPPED = "skipped"  # another server claims it, or its config is at its limit
+    SKIPPED = "skipped"  # another server is claiming it
+    LIMITED = "limited"  # its config is at its limit
     FULL = "full"
 
 
@@ -305,13 +306,18 @@ class RunQueue:
                 async with self._db.connect() as conn:
                     entries = await RunQueueRepository(conn).candidates(self._free() + 8)
                 progressed = False
+                held: set[str] = set()  # configs found at their limit in this batch
                 for entry in entries:
+                    if entry.config_name in held:
+                        continue  # FIFO per config: no later run of it may go first
                     outcome = await self._claim(entry)
                     if outcome is _Claim.FULL:
-                        return started
-                    if outcome is _Claim.STARTED:
+                        break
+                    if outcome is _Claim.LIMITED:
+                        held.add(entry.config_name)
+                    elif outcome is _Claim.STARTED:
                         started += 1
-                    progressed = progressed or outcome is not _Claim.SKIPPED
+                    progressed = progressed or outcome in (_Claim.STARTED, _Claim.ENDED)
                 if not progressed:
                     break
         self.started += started
@@ -349,7 +355,7 @@ class RunQueue:
                 return _Claim.ENDED
             limits = ConfigLimitRepository(writer.conn)
             if await limits.slot_free(execution.config_name) is not None:
-                return _Claim.SKIPPED
+                return _Claim.LIMITED
             await queue.remove(execution_id)
             try:
                 orchestrator = await self._build(execution)
