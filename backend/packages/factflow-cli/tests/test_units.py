@@ -247,3 +247,26 @@ def test_an_interrupted_runs_lost_messages_show_in_stats_and_dag() -> None:
     console = Console(width=200, record=True)
     console.print(stats_table(clean))
     assert "LOST" not in console.export_text()
+
+
+def test_a_queued_run_says_so_in_event_lines_tables_and_the_live_header() -> None:
+    from factflow_cli._follow import _Display
+    from factflow_cli._render import event_line
+    from factflow_cli._render_runs import _status_cell
+    from rich.console import Console
+
+    queued = {
+        "seq": 1,
+        "kind": "status",
+        "data": {"status": "pending", "queued": True, "priority": 5},
+    }
+    assert "pending  queued (priority 5)" in event_line(queued).plain
+    plain = {"seq": 1, "kind": "status", "data": {"status": "pending"}}
+    assert "queued" not in event_line(plain).plain
+    assert _status_cell({"status": "pending", "queue_position": 3}) == "pending #3"
+    assert _status_cell({"status": "running", "queue_position": None}) == "running"
+    display = _Display(Console(), "01a2", quiet=True)
+    display.handle(queued)
+    assert display.status == "pending (queued)"
+    display.handle({"kind": "status", "data": {"status": "running"}})
+    assert display.status == "running"

@@ -193,6 +193,8 @@ class _Display:
         data = event.get("data") or {}
         if kind == "status":
             self.status = str(data.get("status"))
+            if data.get("queued"):  # waiting for a slot: say so, not just "pending"
+                self.status = "pending (queued)"
         elif kind == "progress":
             self.totals = dict(data.get("totals") or {})
             drained = set(data.get("drained_routes") or [])

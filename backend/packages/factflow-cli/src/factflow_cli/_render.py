@@ -188,6 +188,8 @@ def event_line(event: Mapping[str, Any]) -> Text:
     line.append(f"{kind:<15} ", style="bold")
     if kind == "status":
         line.append(status_text(data.get("status")))
+        if data.get("queued"):
+            line.append(f"  queued (priority {data.get('priority', 0)})", style="dim")
         if data.get("error"):
             line.append(f"  {data['error']}", style="red")
     elif kind in ("route.started", "route.drained"):
