@@ -258,19 +258,12 @@ class ExecutionService(ConfigCatalogue, ExecutionReads):
         queue: bool = True,
         priority: int = 0,
     ) -> PipelineExecution:
-        """Create and start an execution, or queue it (see ``RunQueue.submit``).
-
-        It starts at once (``running`` on return) when a slot is free, its
-        config is below its limit and no run waits before it.  Otherwise it is
-        returned ``pending`` with its ``queue_position`` and starts, on any
-        server sharing the database, when its turn comes (higher ``priority``
-        first, FIFO within one).  With ``queue=False`` a full server raises
-        ``ExecutionCapacityError`` (a config at its limit
-        ``ConfigLimitReachedError``) and leaves no row behind.
-
-        A run whose components cannot be built is recorded ``failed``, and the
-        error raised when that happens here and now.
-        """
+        """Create and start an execution (``running`` on return), or queue it: then
+        it is ``pending`` with its ``queue_position`` and any server starts it in
+        turn (``RunQueue.submit``).  ``queue=False``: a full server raises
+        ``ExecutionCapacityError``, a config at its limit ``ConfigLimitReachedError``,
+        and no row is left.  A run that cannot be built is recorded ``failed`` (and
+        the error raised when that happens here)."""
         kind = source_type(source)
         config, snapshot = await config_snapshot(
             self.db, self.config_gate, self.directory, config_name, version, params
