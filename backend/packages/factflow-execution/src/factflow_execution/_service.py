@@ -332,13 +332,10 @@ class ExecutionService(ConfigCatalogue, ExecutionReads):
         queue: bool = True,
         priority: int = 0,
     ) -> PipelineExecution:
-        """Start a new execution that re-injects selected messages of a finished one.
-
-        The new run uses the parent's snapshot (definition and route→queue
-        directory as they were), runs no adapters, and keeps each message's
-        origin id.  Selecting nothing is an error, not an empty run.  It starts
-        or queues as ``run`` does.
-        """
+        """Start (or queue, as ``run``) a new execution that re-injects selected
+        messages of a finished one, from the parent's snapshot (definition and
+        route→queue directory as they were); no adapters run, each message keeps
+        its origin id.  Selecting nothing is an error, not an empty run."""
         parent = await self.get(selection.parent_execution_id)
         async with self.db.connect() as conn:
             await select_replay_records(conn, parent, selection)
