@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from factflow_engine import ComponentOptions, Registry
-from factflow_execution import ExecutionService
+from factflow_execution import ExecutionService, OrchestratorFactory
 from factflow_foundation import FactFlowSettings
 from factflow_infra import InProcessEventBus
 from factflow_protocols import AdapterContext, Message, ProcessorContext
@@ -159,12 +159,17 @@ async def open_service(
     *,
     migrate: bool = True,
     owner_id: str | None = None,
+    orchestrators: OrchestratorFactory | None = None,
     **overrides: Any,
 ) -> AsyncIterator[ExecutionService]:
     """A started ``ExecutionService`` on ``url``; shut down and disposed afterwards."""
     settings = bench_settings(url, data_dir, **overrides)
     service = ExecutionService.from_settings(
-        settings, registry=bench_registry(), owner_id=owner_id, bus=StampingBus()
+        settings,
+        registry=bench_registry(),
+        owner_id=owner_id,
+        bus=StampingBus(),
+        orchestrators=orchestrators,
     )
     await service.startup(migrate=migrate)
     try:

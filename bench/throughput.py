@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import AsyncExitStack
-from typing import Any, cast
+from typing import Any
 
-from factflow_execution import ExecutionService
+from factflow_engine import PipelineOrchestrator
+from factflow_execution import ExecutionService, OrchestratorRequest
 from factflow_infra.db import lineage_records
-from factflow_lineage import LineageRecorder, NullLineageSink
+from factflow_lineage import NullLineageSink
+from factflow_protocols import Orchestrator
 from sqlalchemy import func, select
 
 from bench._core import Context, Measurement, timer_ms
@@ -98,6 +100,37 @@ async def _prefect_tasks(ctx: Context, worker: LineWorker, n: int) -> dict[str, 
     }
 
 
+class LineageSwitch:
+    """Builds the service's ``PipelineOrchestrator``s with its recorder, or with a
+    ``NullLineageSink`` while ``off`` (the run controller keeps the parts it was
+    built with, so swapping ``service.lineage`` would change nothing)."""
+
+    def __init__(self) -> None:
+        self.service: ExecutionService | None = None
+        self.off = False
+        self._null = NullLineageSink()
+
+    def __call__(self, request: OrchestratorRequest) -> Orchestrator:
+        service = self.service
+        if service is None:
+            raise RuntimeError("LineageSwitch.service is not set")
+        return PipelineOrchestrator(
+            request.execution_id,
+            request.pipeline,
+            queue_names=request.queue_names,
+            queues=service.queues,
+            lineage=self._null if self.off else service.lineage,
+            storage=request.storage,
+            callback=request.callback,
+            registry=service.registry,
+            cancel_grace=service.settings.cancel_grace,
+            progress_interval=service.settings.progress_interval,
+            initial_messages=request.initial_messages,
+            resume=request.resume,
+            logs=request.logs,
+        )
+
+
 async def run(ctx: Context, peer: PrefectPeer | None) -> None:
     n = ctx.scale(5000, 500)
     steps = 21 * n
@@ -108,13 +141,16 @@ async def run(ctx: Context, peer: PrefectPeer | None) -> None:
     prefect: dict[str, list[dict[str, Any]]] = {"prefect (default)": [], "prefect (fastest)": []}
     async with AsyncExitStack() as stack:
         services: dict[str, ExecutionService] = {}
+        switches: dict[str, LineageSwitch] = {}
         for db in ctx.databases:
             url = await stack.enter_async_context(
                 throwaway_database(db, ctx.work_dir, ctx.postgres_admin_url)
             )
+            switch = switches[db] = LineageSwitch()
             service = await stack.enter_async_context(
-                open_service(url, ctx.work_dir / f"data-{NAME}-{db}")
+                open_service(url, ctx.work_dir / f"data-{NAME}-{db}", orchestrators=switch)
             )
+            switch.service = service
             await service.save_config(config(n))
             await _one(service, steps, check_rows=True)  # warm-up
             services[db] = service
@@ -125,16 +161,14 @@ async def run(ctx: Context, peer: PrefectPeer | None) -> None:
                 stack.push_async_callback(worker.close)
                 await worker.ask({"op": "tasks", "n": 5})  # warm-up
                 workers["prefect (fastest)" if fastest else "prefect (default)"] = worker
-        null = cast(LineageRecorder, NullLineageSink())
         for rep in range(reps):  # alternate systems and modes, so noise falls on all
             for db, service in services.items():
-                recorder = service.lineage
                 with_lineage[db].append(await _one(service, steps, check_rows=True))
-                service.lineage = null
+                switches[db].off = True
                 try:
                     without[db].append(await _one(service, steps, check_rows=False))
                 finally:
-                    service.lineage = recorder
+                    switches[db].off = False
             if rep < ctx.scale(2, 1):
                 for system, worker in workers.items():
                     prefect[system].append(await _prefect_tasks(ctx, worker, tasks))
