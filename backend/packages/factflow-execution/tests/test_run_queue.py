@@ -277,3 +277,30 @@ async def test_a_schedule_firing_at_capacity_queues_its_run_instead_of_failing(
     await runs.until(lambda: runs.order == [first.id, waiting.id])
     runs.runs[waiting.id].complete()
     assert (await service.wait(waiting.id, timeout=30)).status == "completed"
+
+
+async def test_a_slot_recovery_frees_starts_the_queued_run_at_once(
+    make: Make, settings: FactFlowSettings, db_url: str, registry: Registry
+) -> None:
+    """A run of a config at its limit waits for a run another server owned; when
+    recovery interrupts that orphan, the queue looks again at once (not after its
+    300 s safety timeout)."""
+    service, runs = await make(capacity=5, heartbeat_timeout=0.001)
+    await service.save_config(inline_config())
+    await service.run_queue.set_limit("t", 1)
+    elsewhere_db = Database(db_url)
+    elsewhere = ExecutionService.from_settings(  # another server, never started, soon "gone"
+        settings, db=elsewhere_db, registry=registry, orchestrators=CountedRuns(),
+        owner_id="elsewhere-host:1:gone",
+    )  # fmt: skip
+    try:
+        orphan = await elsewhere.run("t")
+        assert orphan.status == "running"
+        queued = await service.run("t")
+        assert queued.status == "pending" and queued.queue_position == 1
+        await service.recover()  # the orphan's heartbeat is stale: interrupted
+        await asyncio.wait_for(runs.until(lambda: queued.id in runs.order), 30)
+        assert (await service.get(orphan.id)).status == "interrupted"
+    finally:
+        await elsewhere.shutdown(grace=0)
+        await elsewhere_db.dispose()

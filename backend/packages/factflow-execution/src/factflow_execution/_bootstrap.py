@@ -154,15 +154,18 @@ def run_control(
         logs=logs,
         metrics=metrics,
     )
+    recovery = Recovery(
+        db=db,
+        manager=manager,
+        storage=storage,
+        heartbeat_interval=settings.heartbeat_interval,
+        heartbeat_timeout=settings.heartbeat_timeout,
+    )
+    queue = RunQueue(db=db, manager=manager, build=builder.build)
+    recovery.on_interrupted.append(queue.wake)
     return RunControl(
         manager=manager,
-        recovery=Recovery(
-            db=db,
-            manager=manager,
-            storage=storage,
-            heartbeat_interval=settings.heartbeat_interval,
-            heartbeat_timeout=settings.heartbeat_timeout,
-        ),
+        recovery=recovery,
         control=ControlChannel(
             db=db,
             bus=bus,
@@ -172,5 +175,5 @@ def run_control(
         builder=builder,
         commits=commits,
         logs=logs,
-        queue=RunQueue(db=db, manager=manager, build=builder.build),
+        queue=queue,
     )

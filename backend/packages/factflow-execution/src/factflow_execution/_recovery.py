@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from factflow_foundation import get_logger, utcnow
@@ -66,6 +67,9 @@ class Recovery:
         self._interval = heartbeat_interval
         self._timeout = heartbeat_timeout
         self._task: asyncio.Task[None] | None = None
+        self.on_interrupted: list[Callable[[], None]] = []
+        """Called after a recovery pass interrupted runs (their slots, and their
+        configs' limits, are free again: the run queue looks again)."""
 
     @property
     def _owner(self) -> str:
@@ -125,6 +129,8 @@ class Recovery:
                 await self.reconcile(row.id)
         if interrupted:
             _log.warning("marked %d orphaned execution(s) interrupted", len(interrupted))
+            for callback in self.on_interrupted:
+                callback()
         return interrupted
 
     async def reconcile(self, execution_id: str) -> list[str]:
