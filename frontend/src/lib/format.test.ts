@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ago, bytes, count, duration, elapsed, fromNow, shortId } from "./format";
+import { ago, bytes, count, duration, elapsed, fromNow, queuedText, queuePlace, shortId, statusText } from "./format";
 
 describe("format", () => {
   it("formats sizes", () => {
@@ -45,5 +45,18 @@ describe("format", () => {
     expect(count(undefined)).toBe("–");
     expect(shortId("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b")).toBe("0190a1b2…4a5b");
     expect(shortId("abc")).toBe("abc");
+  });
+
+  it("shows a queued run's place, and nothing for runs not in the queue", () => {
+    expect(queuePlace(3)).toBe("#3 in queue");
+    expect(queuePlace(1200)).toBe("#1,200 in queue");
+    expect(queuePlace(null)).toBeNull();
+    expect(queuePlace(undefined)).toBeNull();
+    expect(statusText("pending", 3)).toBe("pending · #3 in queue");
+    expect(statusText("pending", null)).toBe("pending");
+    // A position left on a run that already started is not shown.
+    expect(statusText("running", 2)).toBe("running");
+    expect(queuedText(1)).toBe("Queued, position 1: every slot is busy; it starts as one frees.");
+    expect(queuedText(null)).toBe("Queued: every slot is busy; it starts as one frees.");
   });
 });

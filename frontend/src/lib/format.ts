@@ -94,3 +94,20 @@ export function shortId(id: string): string {
   const compact = id.replaceAll("-", "");
   return compact.length > 12 ? `${id.slice(0, 8)}…${id.slice(-4)}` : id;
 }
+
+/** A queued run's place in the run queue: "#3 in queue" (null when it is not queued). */
+export function queuePlace(position: number | null | undefined): string | null {
+  return position === null || position === undefined ? null : `#${numberFormat.format(position)} in queue`;
+}
+
+/** A status with the queue position of a run waiting in the run queue: "pending · #3 in queue". */
+export function statusText(status: string, position: number | null | undefined): string {
+  const place = status === "pending" ? queuePlace(position) : null;
+  return place === null ? status : `${status} · ${place}`;
+}
+
+/** What the run dialog says when the server queued the run instead of starting it. */
+export function queuedText(position: number | null | undefined): string {
+  const place = position === null || position === undefined ? "" : `, position ${numberFormat.format(position)}`;
+  return `Queued${place}: every slot is busy; it starts as one frees.`;
+}

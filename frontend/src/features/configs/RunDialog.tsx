@@ -4,6 +4,7 @@ import { useNavigate } from "react-router";
 import { api, unwrap } from "../../api/client";
 import type { PipelineConfig } from "../../api/types";
 import { Dialog } from "../../components/Dialog";
+import { queuedText } from "../../lib/format";
 import { ParamInput } from "./ParamInput";
 import { collectParams, paramFields, parseLabels } from "./params";
 
@@ -31,14 +32,41 @@ function RunForm({ config, onClose }: { config: PipelineConfig; onClose: () => v
       unwrap(
         api.POST("/api/v1/configs/{name}/run", {
           params: { path: { name: config.name } },
-          body: { params, version: config.version, labels: labels.labels, source: "api" },
+          body: { params, version: config.version, labels: labels.labels, source: "api", priority: 0 }, // priority: the default
         }),
       ),
     onSuccess: (execution) => {
+      // Queued (202, pending): say so and stay; started: open the run.
+      if (execution.status === "pending") return;
       onClose();
       void navigate(`/executions/${execution.id}`);
     },
   });
+  const queued = run.data?.status === "pending" ? run.data : null;
+  if (queued) {
+    return (
+      <div className="stack run-form">
+        <p role="status" data-queued={queued.id}>
+          {queuedText(queued.queue_position)}
+        </p>
+        <div className="dialog-actions">
+          <button type="button" onClick={onClose}>
+            Close
+          </button>
+          <button
+            type="button"
+            className="primary"
+            onClick={() => {
+              onClose();
+              void navigate(`/executions/${queued.id}`);
+            }}
+          >
+            Open the run
+          </button>
+        </div>
+      </div>
+    );
+  }
   const submit = (event: SyntheticEvent) => {
     event.preventDefault();
     setTouched(true);

@@ -128,6 +128,7 @@ function ReplayDialog({ execution, open, onClose }: { execution: Execution; open
             mode,
             route: route || null,
             message_ids: mode === "ids" ? [...selection.ids] : [],
+            priority: 0, // the server's default; the generated type requires it
           },
         }),
       ),

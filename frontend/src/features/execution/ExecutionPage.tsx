@@ -7,6 +7,7 @@ import { ErrorState, Loading } from "../../components/States";
 import { StatusBadge } from "../../components/StatusBadge";
 import { dateTime, duration, elapsed } from "../../lib/format";
 import { asText } from "../../lib/text";
+import { useChangeFeed } from "../../lib/useChangeFeed";
 import { Actions } from "./Actions";
 import { ExecutionLiveContext, useExecutionEvents } from "./events";
 import { useExecution } from "./queries";
@@ -17,6 +18,9 @@ export function ExecutionPage() {
   const { executionId = "" } = useParams();
   const query = useExecution(executionId);
   const live = useExecutionEvents(query.data?.id ?? executionId);
+  // A queued run's place moves when other runs start or leave the queue, which
+  // its own event stream does not tell: follow the change feed while it waits.
+  useChangeFeed(query.data?.status === "pending", [["execution", executionId, "row"]]);
   const [picked, setPicked] = useState<ReadonlySet<string>>(new Set());
   const selection = useMemo<Selection>(
     () => ({
@@ -46,7 +50,7 @@ export function ExecutionPage() {
             <Link to={`/configs/${execution.config_name}`}>{execution.config_name}</Link>
             {execution.config_version !== null && <span className="muted"> v{execution.config_version}</span>}
           </h1>
-          <StatusBadge status={execution.status} />
+          <StatusBadge status={execution.status} queuePosition={execution.queue_position} />
           <CopyId id={execution.id} full />
           <Actions execution={execution} />
         </div>

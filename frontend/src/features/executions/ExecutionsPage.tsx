@@ -267,7 +267,7 @@ function ExecutionTable({ items }: { items: ExecutionListItem[] }) {
                 }}
               >
                 <td>
-                  <StatusBadge status={execution.status} />
+                  <StatusBadge status={execution.status} queuePosition={execution.queue_position} />
                 </td>
                 <td>
                   <CopyId id={execution.id}>
