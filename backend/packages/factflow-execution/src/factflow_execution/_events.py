@@ -27,20 +27,24 @@ import contextlib
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
-from enum import StrEnum
-from typing import Any, TypeAlias
+from typing import Any
 
 from factflow_foundation import get_logger, utcnow
 from factflow_infra.db import Database, execution_events, pipeline_executions
 from factflow_protocols import EventBus
-from pydantic import BaseModel, ConfigDict
 from sqlalchemy import RowMapping, Update, case, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from factflow_execution._changes import EXECUTIONS_TOPIC, ExecutionChange
 from factflow_execution._channels import NOTIFY_CHANNEL, notify
 from factflow_execution._errors import ExecutionNotFoundError
-from factflow_execution._models import TERMINAL_STATUSES
+from factflow_execution._event_models import (
+    EventKind,
+    ExecutionEvent,
+    Items,
+    PostedEvents,
+    execution_topic,
+)
 
 __all__ = [
     "EventKind",
@@ -52,45 +56,6 @@ __all__ = [
 ]
 
 _log = get_logger("factflow.execution.events")
-
-
-class EventKind(StrEnum):
-    """The kinds of events in the log (the ``kind`` of an SSE frame's data)."""
-
-    STATUS = "status"
-    ROUTE_STARTED = "route.started"
-    ROUTE_DRAINED = "route.drained"
-    PROGRESS = "progress"
-    MESSAGE_FAILED = "message.failed"
-    STORAGE_WRITTEN = "storage.written"
-
-
-class ExecutionEvent(BaseModel):
-    """One entry of an execution's event log (what SSE frames carry)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    execution_id: str
-    seq: int
-    kind: str
-    data: dict[str, Any]
-    at: datetime
-
-    @property
-    def terminal(self) -> bool:
-        """True for the status event that ends the execution (always its last event)."""
-        return self.kind == EventKind.STATUS and self.data.get("status") in TERMINAL_STATUSES
-
-
-def execution_topic(execution_id: str) -> str:
-    """The event-bus topic carrying an execution's live events."""
-    return f"execution:{execution_id}"
-
-
-PostedEvents: TypeAlias = list[tuple[EventKind, dict[str, Any], datetime | None]]
-"""Events waiting to be written: ``(kind, data, at)``."""
-
-Items: TypeAlias = Sequence[tuple[EventKind, dict[str, Any], datetime | None]]
 
 
 class EventWriter:

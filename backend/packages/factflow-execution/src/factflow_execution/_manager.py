@@ -36,7 +36,8 @@ from factflow_protocols import LineageSink, Orchestrator, ProgressSnapshot, RunO
 from sqlalchemy import ColumnElement
 
 from factflow_execution._errors import ExecutionCapacityError
-from factflow_execution._events import EventLog, PostedEvents
+from factflow_execution._event_models import PostedEvents
+from factflow_execution._events import EventLog
 from factflow_execution._models import ExecutionStatus, PipelineExecution
 from factflow_execution._owner import default_owner_id
 from factflow_execution._repositories import PipelineExecutionRepository
