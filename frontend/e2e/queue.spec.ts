@@ -42,8 +42,19 @@ test("runs over capacity: the dialog says queued, the list and the page show eac
   await expect(statusCell(secondId)).toHaveText("pending · #1 in queue");
   await expect(statusCell(third.id)).toHaveText("pending · #2 in queue");
 
+  // The Queue view: both waiting runs in start order, and this server's slots.
+  const nav = page.getByRole("navigation", { name: "Main" });
+  await nav.getByRole("link", { name: "Queue" }).click();
+  await expect(page.getByTestId("queue-summary")).toHaveText("2 waiting · this server runs 1 of 1");
+  const queuedRows = page.getByRole("table", { name: "Queued runs" }).locator("tbody tr");
+  await expect(queuedRows).toHaveCount(2);
+  await expect(queuedRows.nth(0)).toHaveAttribute("data-queued-id", secondId);
+  await expect(queuedRows.nth(0).locator("td").first()).toHaveText("#1");
+  await expect(queuedRows.nth(1)).toHaveAttribute("data-queued-id", third.id);
+  await expect(queuedRows.nth(1).locator("td").first()).toHaveText("#2");
+
   // The third run's page: its place moves up when the first run ends and the second starts.
-  await page.locator(`tr[data-execution-id="${third.id}"]`).getByRole("link").first().click();
+  await queuedRows.nth(1).getByRole("link").first().click();
   await expect(page).toHaveURL(new RegExp(`/executions/${third.id}$`));
   const header = page.locator(".page-header");
   await expect(header.locator("[data-status]")).toHaveText("pending");
@@ -54,9 +65,12 @@ test("runs over capacity: the dialog says queued, the list and the page show eac
   await expect(header.locator("[data-status]")).toHaveText("completed", { timeout: 30_000 });
   await expect(header.locator("[data-queue-position]")).toHaveCount(0);
 
-  // And the list: no place shown any more.
-  await page.goBack();
+  // And the list: no place shown any more; the queue is empty.
+  await nav.getByRole("link", { name: "Executions" }).click();
   await expect(statusCell(third.id)).toHaveText("completed");
   await expect(statusCell(secondId)).toHaveText("cancelled");
   await expect(statusCell(first.id)).toHaveText("cancelled");
+  await nav.getByRole("link", { name: "Queue" }).click();
+  await expect(page.getByText("No run is waiting.")).toBeVisible();
+  await expect(page.getByTestId("queue-summary")).toHaveText("0 waiting · this server runs 0 of 1");
 });

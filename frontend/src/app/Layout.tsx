@@ -35,6 +35,7 @@ export function Layout() {
           <NavLink to="/executions">Executions</NavLink>
           <NavLink to="/configs">Configs</NavLink>
           <NavLink to="/schedules">Schedules</NavLink>
+          <NavLink to="/queue">Queue</NavLink>
           <a href="/docs" target="_blank" rel="noreferrer">
             API docs
           </a>

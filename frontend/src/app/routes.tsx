@@ -45,6 +45,7 @@ export const router = createBrowserRouter([
       { path: "schedules", lazy: async () => ({ Component: (await schedules()).SchedulesPage }) },
       { path: "schedules/new", lazy: async () => ({ Component: (await schedules()).NewSchedulePage }) },
       { path: "schedules/:scheduleRef", lazy: async () => ({ Component: (await schedules()).SchedulePage }) },
+      { path: "queue", lazy: async () => ({ Component: (await import("../features/queue/QueuePage")).QueuePage }) },
       { path: "*", element: <NotFound /> },
     ],
   },
