@@ -187,3 +187,26 @@ test("screenshots of every page", async ({ page }) => {
     await guarded.stop();
   }
 });
+
+test("screenshots of the run queue", async ({ page }) => {
+  // Its own server with two slots, so runs wait in the queue.
+  const queued = await startServer({ env: { FACTFLOW_MAX_RUNNING_EXECUTIONS: "2" } });
+  const client = new Api(queued.url);
+  try {
+    await client.applyConfig(factsConfig(2));
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      ids.push((await client.run("facts", { params: { delay: 30 }, labels: { batch: String(i) } })).id);
+    }
+    await page.setViewportSize({ width: 1440, height: 900 });
+    await page.goto(`${queued.url}/executions`);
+    await expect(page.locator(`tr[data-execution-id="${ids[4]}"] td`).first()).toHaveText("pending · #3 in queue");
+    await shoot(page, "executions-queued");
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Queue" }).click();
+    await expect(page.getByRole("table", { name: "Queued runs" }).locator("tbody tr")).toHaveCount(3);
+    await shoot(page, "queue");
+    for (const id of ids) await client.json("POST", `/api/v1/executions/${id}/cancel`, {});
+  } finally {
+    await queued.stop();
+  }
+});
