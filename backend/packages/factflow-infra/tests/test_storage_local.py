@@ -50,8 +50,9 @@ async def test_relative_root_is_made_absolute(
 
 async def test_reading_a_missing_object_is_not_found(tmp_path: Path) -> None:
     storage = LocalFileStorage(tmp_path)
-    with pytest.raises(NotFoundError, match=r"'nope/x\.bin' not found"):
+    with pytest.raises(NotFoundError, match=r"'nope/x\.bin' not found") as missing:
         await storage.read("nope/x.bin")
+    assert str(tmp_path) not in str(missing.value)  # API callers see keys, not server paths
     await storage.write("dir/file", b"x")
     with pytest.raises(NotFoundError):
         await storage.read("dir")

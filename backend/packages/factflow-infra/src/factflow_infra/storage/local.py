@@ -24,7 +24,7 @@ import shutil
 import stat
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO, Literal, TypeAlias
 
@@ -238,31 +238,13 @@ class LocalFileStorage:
 
     def _read_sync(self, path: str) -> bytes:
         target = self._contained(path, create_root=False)
-        try:
+        with _read_errors(path):
             return target.read_bytes()
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
-            raise NotFoundError(
-                f"storage object {path!r} not found (looked at {str(target)!r})",
-                extra={"key": path},
-            ) from exc
-        except OSError as exc:
-            raise InfrastructureError(
-                f"cannot read storage object {path!r} at {str(target)!r}: {exc}"
-            ) from exc
 
     def _open_sync(self, path: str) -> BinaryIO:
         target = self._contained(path, create_root=False)
-        try:
+        with _read_errors(path):
             return target.open("rb")
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
-            raise NotFoundError(
-                f"storage object {path!r} not found (looked at {str(target)!r})",
-                extra={"key": path},
-            ) from exc
-        except OSError as exc:
-            raise InfrastructureError(
-                f"cannot read storage object {path!r} at {str(target)!r}: {exc}"
-            ) from exc
 
     def _delete_sync(self, path: str) -> None:
         target = self._contained(path, create_root=False)
@@ -356,3 +338,16 @@ def _fsync_dir(directory: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+@contextlib.contextmanager
+def _read_errors(key: str) -> Iterator[None]:
+    """Reading ``key`` failed: the error names the key, never the server path
+    (its text reaches API callers)."""
+    try:
+        yield
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
+        raise NotFoundError(f"storage object {key!r} not found", extra={"key": key}) from exc
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise InfrastructureError(f"cannot read storage object {key!r}: {reason}") from exc
