@@ -70,3 +70,46 @@ export function ParamInput({
     </div>
   );
 }
+
+/** Every declared param of a config as form fields, then the labels input
+ * (run dialog, schedule form). `errors` are shown once the form was submitted. */
+export function ParamFields({
+  fields,
+  texts,
+  errors,
+  onTexts,
+  labelText,
+  labelError,
+  onLabelText,
+}: {
+  fields: ParamField[];
+  texts: Record<string, string>;
+  errors: Record<string, string> | undefined;
+  onTexts: (texts: Record<string, string>) => void;
+  labelText: string;
+  labelError: string | null;
+  onLabelText: (text: string) => void;
+}) {
+  return (
+    <>
+      {fields.length === 0 ? (
+        <p className="muted">This config declares no params.</p>
+      ) : (
+        fields.map((field) => (
+          <ParamInput
+            key={field.name}
+            field={field}
+            text={texts[field.name] ?? ""}
+            error={errors?.[field.name]}
+            onChange={(text) => onTexts({ ...texts, [field.name]: text })}
+          />
+        ))
+      )}
+      <label>
+        Labels <span className="muted small">key=value, comma or line separated</span>
+        <input value={labelText} onChange={(e) => onLabelText(e.target.value)} placeholder="team=data" />
+      </label>
+      {labelError && <p className="form-error">{labelError}</p>}
+    </>
+  );
+}

@@ -5,7 +5,7 @@ import { api, unwrap } from "../../api/client";
 import type { PipelineConfig } from "../../api/types";
 import { Dialog } from "../../components/Dialog";
 import { queuedText } from "../../lib/format";
-import { ParamInput } from "./ParamInput";
+import { ParamFields } from "./ParamInput";
 import { collectParams, paramFields, parseLabels } from "./params";
 
 /** Runs a config version; the form comes from its declared params. */
@@ -76,24 +76,15 @@ function RunForm({ config, onClose }: { config: PipelineConfig; onClose: () => v
     ?.issues;
   return (
     <form onSubmit={submit} className="stack run-form" noValidate>
-      {fields.length === 0 ? (
-        <p className="muted">This config declares no params.</p>
-      ) : (
-        fields.map((field) => (
-          <ParamInput
-            key={field.name}
-            field={field}
-            text={texts[field.name] ?? ""}
-            error={touched ? errors[field.name] : undefined}
-            onChange={(text) => setTexts({ ...texts, [field.name]: text })}
-          />
-        ))
-      )}
-      <label>
-        Labels <span className="muted small">key=value, comma or line separated</span>
-        <input value={labelText} onChange={(e) => setLabelText(e.target.value)} placeholder="team=data" />
-      </label>
-      {labels.error && <p className="form-error">{labels.error}</p>}
+      <ParamFields
+        fields={fields}
+        texts={texts}
+        errors={touched ? errors : undefined}
+        onTexts={setTexts}
+        labelText={labelText}
+        labelError={labels.error}
+        onLabelText={setLabelText}
+      />
       {run.isError && (
         <div className="form-error" role="alert">
           <p>{run.error.message}</p>

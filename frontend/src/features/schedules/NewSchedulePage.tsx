@@ -4,7 +4,7 @@ import { Link, useNavigate, useSearchParams } from "react-router";
 import { api, ApiError, unwrap } from "../../api/client";
 import type { Catchup, PipelineConfig } from "../../api/types";
 import { ErrorState, Loading } from "../../components/States";
-import { ParamInput } from "../configs/ParamInput";
+import { ParamFields } from "../configs/ParamInput";
 import { collectParams, paramFields, parseLabels } from "../configs/params";
 import { useConfigs, useVersions } from "../configs/queries";
 import { SCHEDULES_KEY } from "./queries";
@@ -189,24 +189,15 @@ function ScheduleForm({
       </fieldset>
       <fieldset className="stack">
         <legend>Params of each run</legend>
-        {fields.length === 0 ? (
-          <p className="muted">This config declares no params.</p>
-        ) : (
-          fields.map((field) => (
-            <ParamInput
-              key={field.name}
-              field={field}
-              text={texts[field.name] ?? ""}
-              error={touched ? paramErrors[field.name] : undefined}
-              onChange={(text) => setTexts({ ...texts, [field.name]: text })}
-            />
-          ))
-        )}
-        <label>
-          Labels <span className="muted small">key=value, comma or line separated</span>
-          <input value={labelText} onChange={(e) => setLabelText(e.target.value)} placeholder="team=data" />
-        </label>
-        {labels.error && <p className="form-error">{labels.error}</p>}
+        <ParamFields
+          fields={fields}
+          texts={texts}
+          errors={touched ? paramErrors : undefined}
+          onTexts={setTexts}
+          labelText={labelText}
+          labelError={labels.error}
+          onLabelText={setLabelText}
+        />
       </fieldset>
       <details>
         <summary>Downtime and overlap</summary>
